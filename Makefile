@@ -1,0 +1,80 @@
+# cnsearch -- build, test, demo.
+#
+#   make            build ./cnsearch
+#   make demo       install missing packages, index corpus/, search "MoE"
+#   make test       install missing packages, build, run every test
+#   make test SANITIZE=1   the same under AddressSanitizer + UBSan
+#
+# Dependencies come from pkg-config; `make deps` installs the Debian
+# packages that provide them (through sudo when not root) and says so.
+
+PKGS      := sqlite3 libpcre2-8 md4c
+DEB_PKGS  := pkg-config libsqlite3-dev libpcre2-dev libmd4c-dev
+# What the tests drive besides the program itself.
+TEST_DEBS := sqlite3 python3 ripgrep jq
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -Iinclude
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+ifeq ($(SANITIZE),1)
+BUILD    := build/asan
+CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+else
+BUILD    := build/release
+endif
+
+LIB_SRC  := $(wildcard core/*.c indexer/*.c query/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+PROG     := $(if $(filter 1,$(SANITIZE)),$(BUILD)/cnsearch,cnsearch)
+
+.PHONY: all deps test demo clean unit
+
+all: $(PROG)
+
+$(BUILD)/%.o: %.c include/cnsearch.h include/cnsint.h | check-pkgs
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -std=c11 -c $< -o $@
+
+$(BUILD)/libcns.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PROG): $(BUILD)/cnsearch.o $(BUILD)/libcns.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libcns.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -std=c11 $(LDFLAGS) -o $@ $< $(BUILD)/libcns.a $(LDLIBS)
+
+unit: $(UNIT_BIN)
+
+# Fail early, saying which Debian packages provide what is missing.
+.PHONY: check-pkgs
+check-pkgs:
+	@pkg-config --exists $(PKGS) 2>/dev/null || { \
+	  echo "cnsearch: missing build dependencies ($(PKGS)); run 'make deps' or: apt-get install $(DEB_PKGS)" >&2; exit 1; }
+
+deps:
+	@sh tests/deps.sh $(DEB_PKGS) $(DEPS_EXTRA)
+
+test:
+	@$(MAKE) --no-print-directory deps DEPS_EXTRA="$(TEST_DEBS)"
+	@$(MAKE) --no-print-directory $(PROG) unit
+	@CNSEARCH_BIN=$(abspath $(PROG)) UNIT_DIR=$(abspath $(BUILD)/tests) sh tests/run.sh
+
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory $(PROG)
+	@rm -rf build/demo && mkdir -p build/demo
+	./$(PROG) -C corpus --index build/demo/index.db index
+	./$(PROG) -C corpus --index build/demo/index.db --color=always -n 10 MoE
+
+clean:
+	rm -rf build cnsearch

@@ -1,0 +1,233 @@
+/*
+** db.c -- the cns handle: opening the index, errors, notices.
+**
+** cns_open() resolves the notes root, opens (or creates) the SQLite index,
+** sets it up for safe concurrent use (WAL, a busy timeout, synchronous=
+** NORMAL, which in WAL mode cannot corrupt on a crash), registers the
+** "cns" tokenizer and the regexp() function, and makes sure the schema is
+** the one this build writes.  An index from another schema version is
+** only a cache: it is deleted and made again, with a notice.
+**
+** Errors: every library function that fails calls cns_seterr() (or
+** cns_dberr() for SQLite failures), which records one message on the
+** handle and returns the code, so callers write `return cns_seterr(...)`.
+*/
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cnsint.h"
+
+int cns_seterr(cns *h, int rc, const char *fmt, ...) {
+  va_list ap;
+  buf msg = BUF_INIT;
+  va_start(ap, fmt); /* the arguments may point into h->err itself */
+  buf_vaddf(&msg, fmt, ap);
+  va_end(ap);
+  buf_free(&h->err);
+  h->err = msg;
+  return rc;
+}
+
+int db_rc_to_cns(int rc) {
+  switch (rc & 0xff) {
+  case SQLITE_OK: return CNS_OK;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB: return CNS_ECORRUPT;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED: return CNS_EBUSY;
+  case SQLITE_INTERRUPT: return CNS_EINTR;
+  case SQLITE_FULL:
+  case SQLITE_IOERR:
+  case SQLITE_CANTOPEN:
+  case SQLITE_READONLY:
+  case SQLITE_PERM: return CNS_EIO;
+  default: return CNS_EDB;
+  }
+}
+
+int cns_dberr(cns *h, const char *what) {
+  int rc = db_rc_to_cns(sqlite3_errcode(h->db));
+  if (rc == CNS_ECORRUPT)
+    return cns_seterr(h, rc,
+                      "index '%s' is damaged; run 'cnsearch index --rebuild'",
+                      h->index_path);
+  if (rc == CNS_EBUSY)
+    return cns_seterr(h, rc,
+                      "index '%s' is locked by another cnsearch; try again",
+                      h->index_path);
+  return cns_seterr(h, rc, "cannot %s in '%s': %s", what, h->index_path,
+                    sqlite3_errmsg(h->db));
+}
+
+const char *cns_errmsg(const cns *h) { return h ? buf_str(&h->err) : ""; }
+
+const char *cns_take_notice(cns *h) {
+  if (!h->notice) return NULL;
+  buf_reset(&h->err);
+  buf_adds(&h->err, h->notice);
+  free(h->notice);
+  h->notice = NULL;
+  return buf_str(&h->err);
+}
+
+void cns_interrupt(cns *h) {
+  h->interrupted = 1;
+  if (h->db) sqlite3_interrupt(h->db);
+}
+
+void cns_close(cns *h) {
+  if (!h) return;
+  sqlite3_close_v2(h->db);
+  free(h->root);
+  free(h->index_path);
+  free(h->notice);
+  buf_free(&h->err);
+  free(h);
+}
+
+/* mkdir -p for the folder that will hold the index file. */
+static int make_parent(cns *h, const char *path) {
+  char *dir = cns_xstrdup(path);
+  int rc = CNS_OK;
+  for (char *p = dir + 1; *p && !rc; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+      rc = cns_seterr(h, CNS_EIO, "cannot create folder '%s': %s", dir,
+                      strerror(errno));
+    *p = '/';
+  }
+  free(dir);
+  return rc;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *out) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(st);
+  *out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  if (rc == SQLITE_ROW) rc = SQLITE_OK;
+  int frc = sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? frc : rc;
+}
+
+static int setup_connection(cns *h) {
+  sqlite3_busy_timeout(h->db, 10000);
+  sqlite3_extended_result_codes(h->db, 0);
+  if (tok_register(h->db) != SQLITE_OK)
+    return cns_seterr(h, CNS_EDB, "cannot register the tokenizer: %s",
+                      sqlite3_errmsg(h->db));
+  if (rx_register(h->db) != SQLITE_OK)
+    return cns_seterr(h, CNS_EDB, "cannot register regexp(): %s",
+                      sqlite3_errmsg(h->db));
+  if (h->flags & CNS_OPEN_READONLY) return CNS_OK;
+  if (sqlite3_exec(h->db,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                   NULL, NULL, NULL) != SQLITE_OK)
+    return cns_dberr(h, "set up the index");
+  return CNS_OK;
+}
+
+static int open_db(cns *h) {
+  int oflags = (h->flags & CNS_OPEN_READONLY)
+                   ? SQLITE_OPEN_READONLY
+                   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(h->index_path, &h->db, oflags, NULL) != SQLITE_OK) {
+    int rc = cns_seterr(h, CNS_EIO, "cannot open index '%s': %s",
+                        h->index_path,
+                        h->db ? sqlite3_errmsg(h->db) : "out of memory");
+    sqlite3_close_v2(h->db);
+    h->db = NULL;
+    return rc;
+  }
+  return setup_connection(h);
+}
+
+static void remove_index_files(const char *path) {
+  static const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+  for (size_t i = 0; i < 4; i++) {
+    char *p = cns_xasprintf("%s%s", path, suffix[i]);
+    unlink(p);
+    free(p);
+  }
+}
+
+/* Make sure the schema is ours: create it in a new file, rebuild an index
+** from another version. */
+static int ensure_schema(cns *h) {
+  int version = 0, tables = 0;
+  if (pragma_int(h->db, "PRAGMA user_version", &version) != SQLITE_OK ||
+      pragma_int(h->db, "SELECT count(*) FROM sqlite_master", &tables) !=
+          SQLITE_OK)
+    return cns_dberr(h, "read the index");
+  if (version == STORE_SCHEMA_VERSION) return CNS_OK;
+  if (h->flags & CNS_OPEN_READONLY)
+    return cns_seterr(h, CNS_EUSAGE,
+                      "index '%s' was made by another version; run "
+                      "'cnsearch index' to rebuild it",
+                      h->index_path);
+  if (version != 0 || tables != 0) {
+    free(h->notice);
+    h->notice = cns_xasprintf("index '%s' was made by another version of "
+                              "cnsearch; rebuilding it",
+                              h->index_path);
+    sqlite3_close_v2(h->db);
+    h->db = NULL;
+    remove_index_files(h->index_path);
+    int rc = open_db(h);
+    if (rc) return rc;
+  }
+  int rc = store_schema(h->db, &h->err);
+  return rc;
+}
+
+static int resolve_root(cns *h, const char *root) {
+  char real[PATH_MAX];
+  struct stat st;
+  if (!realpath(root, real) || stat(real, &st) != 0)
+    return cns_seterr(h, CNS_EUSAGE, "notes folder '%s' does not exist: %s",
+                      root, strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return cns_seterr(h, CNS_EUSAGE, "notes folder '%s' is not a folder",
+                      root);
+  h->root = cns_xstrdup(real);
+  return CNS_OK;
+}
+
+static int open_index(cns *h) {
+  struct stat st;
+  int exists = stat(h->index_path, &st) == 0;
+  if (!exists && !(h->flags & CNS_OPEN_CREATE))
+    return cns_seterr(h, CNS_EUSAGE,
+                      "no index at '%s'; run 'cnsearch index' first",
+                      h->index_path);
+  if (!exists) {
+    int rc = make_parent(h, h->index_path);
+    if (rc) return rc;
+  }
+  int rc = open_db(h);
+  if (!rc) rc = ensure_schema(h);
+  return rc;
+}
+
+int cns_open(const char *root, const char *index_path, int flags, cns **out,
+             char **errmsg) {
+  cns *h = cns_xcalloc(1, sizeof *h);
+  h->flags = flags;
+  h->index_path = cns_xstrdup(index_path);
+  int rc = resolve_root(h, root);
+  if (!rc) rc = open_index(h);
+  if (rc) {
+    if (errmsg) *errmsg = cns_xstrdup(buf_str(&h->err));
+    cns_close(h);
+    *out = NULL;
+    return rc;
+  }
+  *out = h;
+  return CNS_OK;
+}

@@ -1,0 +1,254 @@
+/*
+** tok.c -- the tokenizer shared by the index and by the query side.
+**
+** Technical notes need more than FTS5's stock "porter unicode61": case
+** and diacritics must fold ("Pérez" = "perez"), words must stem ("routing"
+** = "route"), and tokens like "C++" or "C#" must not collapse into the
+** letter "c".  Rather than write Unicode tables by hand we stack on
+** FTS5's own tokenizers:
+**
+**     cns  =  porter( cnsbase )
+**     cnsbase = unicode61(remove_diacritics 2, tokenchars "+#") + split
+**
+** unicode61 keeps '+' and '#' inside tokens; cnsbase then splits them out
+** again except where they end a short word ("c++", "c#", "f#"): those stay
+** one token, and in documents the bare stem ("c") is added as a colocated
+** token so that a search for "c" still finds "C++".  Queries get no
+** colocated forms, so "C++" matches only "C++".  Hyphenated and dotted
+** tokens ("GPT-3.5", "reduce-scatter", "llama.cpp") are split by
+** unicode61 into adjacent tokens; the query side searches them as phrases,
+** which finds them as typed.
+**
+** The same tokenizer is used outside FTS5 (tok_open/tok_run) to find the
+** byte position of matched words in a note, so positions, snippets and
+** the index can never disagree on what a word is.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "cnsint.h"
+
+/* ---- getting at FTS5 ------------------------------------------------ */
+
+static fts5_api *fts5_api_of(sqlite3 *db) {
+  fts5_api *api = NULL;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+    return NULL;
+  sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+  sqlite3_step(st);
+  if (sqlite3_finalize(st) != SQLITE_OK) return NULL;
+  return api;
+}
+
+/* ---- cnsbase: unicode61 plus the '+'/'#' rules ---------------------- */
+
+typedef struct base_tok {
+  fts5_tokenizer parent;
+  Fts5Tokenizer *inst;
+} base_tok;
+
+typedef struct base_cb_ctx {
+  void *ctx;
+  int (*xToken)(void *, int, const char *, int, int, int);
+  int query;
+} base_cb_ctx;
+
+static int is_mark(char c) { return c == '+' || c == '#'; }
+
+/* "c++", "c#", "f#": a word followed by at most two marks and nothing else */
+static int is_lang_token(const char *t, int n, int *core) {
+  int i = 0;
+  while (i < n && !is_mark(t[i])) i++;
+  if (i == 0 || n - i > 2) return 0;
+  for (int j = i; j < n; j++)
+    if (!is_mark(t[j])) return 0;
+  *core = i;
+  return 1;
+}
+
+/* Emit the pieces of t between marks as separate tokens. */
+static int emit_pieces(base_cb_ctx *c, int tflags, const char *t, int n,
+                       int start, int end) {
+  int direct = (end - start == n); /* token bytes map 1:1 to the source */
+  int i = 0, rc = SQLITE_OK;
+  while (rc == SQLITE_OK && i < n) {
+    while (i < n && is_mark(t[i])) i++;
+    int j = i;
+    while (j < n && !is_mark(t[j])) j++;
+    if (j > i) {
+      int s = direct ? start + i : start, e = direct ? start + j : end;
+      rc = c->xToken(c->ctx, tflags, t + i, j - i, s, e);
+    }
+    i = j;
+  }
+  return rc;
+}
+
+static int base_cb(void *arg, int tflags, const char *t, int n, int start,
+                   int end) {
+  base_cb_ctx *c = arg;
+  int core, has_mark = 0;
+  for (int i = 0; i < n && !has_mark; i++) has_mark = is_mark(t[i]);
+  if (!has_mark) return c->xToken(c->ctx, tflags, t, n, start, end);
+  if (is_lang_token(t, n, &core)) {
+    int rc = c->xToken(c->ctx, tflags, t, n, start, end);
+    if (rc == SQLITE_OK && !c->query)
+      rc = c->xToken(c->ctx, FTS5_TOKEN_COLOCATED, t, core, start, end);
+    return rc;
+  }
+  return emit_pieces(c, tflags, t, n, start, end);
+}
+
+static int base_create(void *ud, const char **argv, int argc,
+                       Fts5Tokenizer **out) {
+  fts5_api *api = ud;
+  base_tok *b = cns_xcalloc(1, sizeof *b);
+  void *pud = NULL;
+  static const char *args[] = {"remove_diacritics", "2", "tokenchars", "+#"};
+  int rc = api->xFindTokenizer(api, "unicode61", &pud, &b->parent);
+  if (rc == SQLITE_OK) rc = b->parent.xCreate(pud, args, 4, &b->inst);
+  if (rc != SQLITE_OK) {
+    free(b);
+    return rc;
+  }
+  *out = (Fts5Tokenizer *)b;
+  return SQLITE_OK;
+}
+
+static void base_delete(Fts5Tokenizer *t) {
+  base_tok *b = (base_tok *)t;
+  if (b) b->parent.xDelete(b->inst);
+  free(b);
+}
+
+static int base_tokenize(Fts5Tokenizer *t, void *ctx, int flags,
+                         const char *text, int n,
+                         int (*xToken)(void *, int, const char *, int, int,
+                                       int)) {
+  base_tok *b = (base_tok *)t;
+  base_cb_ctx c = {ctx, xToken, (flags & FTS5_TOKENIZE_QUERY) != 0};
+  return b->parent.xTokenize(b->inst, &c, flags, text, n, base_cb);
+}
+
+/* ---- cns: porter over cnsbase --------------------------------------- */
+
+typedef struct cns_tok {
+  fts5_tokenizer porter;
+  Fts5Tokenizer *inst;
+} cns_tok;
+
+static int cns_create(void *ud, const char **argv, int argc,
+                      Fts5Tokenizer **out) {
+  fts5_api *api = ud;
+  cns_tok *c = cns_xcalloc(1, sizeof *c);
+  void *pud = NULL;
+  static const char *args[] = {"cnsbase"};
+  int rc = api->xFindTokenizer(api, "porter", &pud, &c->porter);
+  if (rc == SQLITE_OK) rc = c->porter.xCreate(pud, args, 1, &c->inst);
+  if (rc != SQLITE_OK) {
+    free(c);
+    return rc;
+  }
+  *out = (Fts5Tokenizer *)c;
+  return SQLITE_OK;
+}
+
+static void cns_delete(Fts5Tokenizer *t) {
+  cns_tok *c = (cns_tok *)t;
+  if (c) c->porter.xDelete(c->inst);
+  free(c);
+}
+
+static int cns_tokenize(Fts5Tokenizer *t, void *ctx, int flags,
+                        const char *text, int n,
+                        int (*xToken)(void *, int, const char *, int, int,
+                                      int)) {
+  cns_tok *c = (cns_tok *)t;
+  return c->porter.xTokenize(c->inst, ctx, flags, text, n, xToken);
+}
+
+int tok_register(sqlite3 *db) {
+  fts5_api *api = fts5_api_of(db);
+  if (!api) return SQLITE_ERROR;
+  fts5_tokenizer base = {base_create, base_delete, base_tokenize};
+  fts5_tokenizer top = {cns_create, cns_delete, cns_tokenize};
+  int rc = api->xCreateTokenizer(api, "cnsbase", api, &base, NULL);
+  if (rc == SQLITE_OK)
+    rc = api->xCreateTokenizer(api, "cns", api, &top, NULL);
+  return rc;
+}
+
+/* ---- the tokenizer outside FTS5 ------------------------------------- */
+
+struct tok_ctx {
+  fts5_tokenizer api;
+  Fts5Tokenizer *inst;
+};
+
+int tok_open(sqlite3 *db, tok_ctx **out) {
+  fts5_api *api = fts5_api_of(db);
+  void *ud = NULL;
+  *out = NULL;
+  if (!api) return SQLITE_ERROR;
+  tok_ctx *t = cns_xcalloc(1, sizeof *t);
+  int rc = api->xFindTokenizer(api, "cns", &ud, &t->api);
+  if (rc == SQLITE_OK) rc = t->api.xCreate(ud, NULL, 0, &t->inst);
+  if (rc != SQLITE_OK) {
+    free(t);
+    return rc;
+  }
+  *out = t;
+  return SQLITE_OK;
+}
+
+void tok_close(tok_ctx *t) {
+  if (!t) return;
+  t->api.xDelete(t->inst);
+  free(t);
+}
+
+typedef struct collect_ctx {
+  tok_list *l;
+  int pos;
+} collect_ctx;
+
+static int collect(void *arg, int tflags, const char *t, int n, int start,
+                   int end) {
+  collect_ctx *c = arg;
+  tok_list *l = c->l;
+  if (!(tflags & FTS5_TOKEN_COLOCATED)) c->pos++;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->v = cns_xrealloc(l->v, l->cap * sizeof *l->v);
+  }
+  tok_token *k = &l->v[l->n++];
+  k->text_off = l->pool.len;
+  k->text_len = (size_t)n;
+  k->start = (size_t)start;
+  k->end = (size_t)end;
+  k->pos = c->pos;
+  buf_add(&l->pool, t, (size_t)n);
+  buf_addc(&l->pool, 0);
+  return SQLITE_OK;
+}
+
+int tok_run(tok_ctx *t, const char *text, size_t len, int query,
+            tok_list *out) {
+  int base = out->n ? out->v[out->n - 1].pos : 0;
+  collect_ctx c = {out, base};
+  if (len > 0x7fffffff) return SQLITE_TOOBIG;
+  int flags = query ? FTS5_TOKENIZE_QUERY : FTS5_TOKENIZE_DOCUMENT;
+  return t->api.xTokenize(t->inst, &c, flags, text, (int)len, collect);
+}
+
+const char *tok_text(const tok_list *l, size_t i) {
+  return l->pool.p + l->v[i].text_off;
+}
+
+void tok_list_free(tok_list *l) {
+  free(l->v);
+  buf_free(&l->pool);
+  l->v = NULL;
+  l->n = l->cap = 0;
+}

@@ -1,0 +1,306 @@
+/*
+** cnsint.h -- the private interface between cnsearch's files.
+**
+** One header, sectioned by the file that owns each part, in the order
+** data flows: notes -> scan -> parse (md) -> index (store); query ->
+** parse (qp) -> plan/rank (search) -> snippet -> print.  A name's prefix
+** says which file defines it.
+*/
+#ifndef CNSINT_H
+#define CNSINT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "cnsearch.h"
+
+#if defined(__GNUC__)
+#define CNS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define CNS_NORETURN __attribute__((noreturn))
+#else
+#define CNS_PRINTF(a, b)
+#define CNS_NORETURN
+#endif
+
+/* ---------------------------------------------------------------- core/mem.c
+** Allocation that cannot fail: on out-of-memory the process ends with a
+** message (Redis's policy).  Callers never check for NULL. */
+void *cns_xmalloc(size_t n);
+void *cns_xcalloc(size_t n, size_t size);
+void *cns_xrealloc(void *p, size_t n);
+char *cns_xstrdup(const char *s);
+char *cns_xstrndup(const char *s, size_t n);
+char *cns_xasprintf(const char *fmt, ...) CNS_PRINTF(1, 2);
+
+/* ---------------------------------------------------------------- core/buf.c
+** A growable byte buffer, always NUL-terminated once anything is added.
+** The owner frees it with buf_free(); buf_detach() hands the bytes over
+** (caller frees with free()). */
+typedef struct buf {
+  char *p;
+  size_t len, cap;
+} buf;
+
+#define BUF_INIT {NULL, 0, 0}
+void buf_add(buf *b, const void *data, size_t n);
+void buf_adds(buf *b, const char *s);
+void buf_addc(buf *b, int c);
+void buf_addf(buf *b, const char *fmt, ...) CNS_PRINTF(2, 3);
+void buf_vaddf(buf *b, const char *fmt, va_list ap);
+void buf_reset(buf *b);
+char *buf_detach(buf *b);      /* never NULL: "" for an empty buffer */
+void buf_free(buf *b);
+const char *buf_str(const buf *b); /* "" for an empty buffer */
+
+/* ---------------------------------------------------------------- core/tok.c
+** The one tokenizer, shared by the index and by positions/snippets:
+** unicode61 (diacritics folded, case folded) below porter stemming, with
+** technical tokens kept findable ("c++", "c#").  Registered with FTS5 as
+** "cns"; the FTS5 tables use tokenize='cns'. */
+int tok_register(sqlite3 *db);
+
+typedef struct tok_token {
+  size_t text_off;  /* folded, stemmed form: tok_text(), text_len bytes */
+  size_t text_len;
+  size_t start, end; /* byte range in the input */
+  int pos;          /* token position; colocated tokens share one */
+} tok_token;
+
+typedef struct tok_list {
+  tok_token *v;
+  size_t n, cap;
+  buf pool;         /* backing store for text */
+} tok_list;
+
+/* A tokenizer instance for use outside FTS5 (positions, snippets).
+** tok_open() needs a db on which tok_register() ran; the caller frees
+** the context with tok_close(), before closing db. */
+typedef struct tok_ctx tok_ctx;
+int tok_open(sqlite3 *db, tok_ctx **out);
+void tok_close(tok_ctx *t);
+/* Tokenize text (query!=0: query mode, no colocated forms).  Appends to
+** *out; the caller frees with tok_list_free().  Returns an SQLite code. */
+int tok_run(tok_ctx *t, const char *text, size_t len, int query,
+            tok_list *out);
+void tok_list_free(tok_list *l);
+const char *tok_text(const tok_list *l, size_t i);
+
+/* ---------------------------------------------------------------- indexer/md.c
+** Markdown (CommonMark + GFM, through md4c) to the structure the index
+** keeps: the title, front matter fields, sections (the source under each
+** heading) and links.  Pure: no I/O, no SQL. */
+typedef struct md_section {
+  size_t off, len;   /* byte range of the section's source in the note */
+  long line;         /* 1-based line of off */
+  int level;         /* heading level 1..6; 0 for the text before any heading */
+  char *heading;     /* heading path, levels joined by " › "; "" for the preamble */
+} md_section;
+
+#define MD_LINK_INLINE 0  /* [text](url), [text][ref], <url>, bare URLs */
+#define MD_LINK_IMAGE  1  /* ![alt](url) */
+#define MD_LINK_WIKI   2  /* [[target|text]] */
+
+typedef struct md_link {
+  size_t off;        /* byte offset of the link's first byte ('[', '<', '!' or the URL) */
+  long line, col;    /* 1-based; col in bytes */
+  int section;       /* index into md_note.sections */
+  int kind;          /* MD_LINK_* */
+  char *text;        /* anchor (or alt) text as plain text; "" if none */
+  char *url;         /* destination (wiki: the target); never NULL */
+  char *title;       /* link title, or NULL */
+} md_link;
+
+typedef struct md_note {
+  char *title;       /* front matter title, else first H1, else fallback; never NULL */
+  char *date;        /* front matter date as written (YYYY-MM-DD...), or NULL */
+  char *tags;        /* tags from front matter and #tags, space-separated, or NULL */
+  size_t body_off;   /* first byte after the front matter (and BOM); 0 if none */
+  md_section *sections;
+  size_t nsections;  /* >= 1: every byte of the note belongs to one section */
+  md_link *links;
+  size_t nlinks;
+} md_note;
+
+/* Parse text[0..len).  fallback_title is used when the note has no title
+** of its own.  Fills *out (caller frees with md_note_free()).  Returns
+** CNS_OK, or CNS_ELIMIT if md4c gives up. */
+int md_note_parse(const char *text, size_t len, const char *fallback_title,
+             md_note *out);
+void md_note_free(md_note *n);
+
+/* ---------------------------------------------------------------- indexer/scan.c
+** Walk the notes root and list the note files with their size and mtime. */
+typedef struct scan_entry {
+  char *path;        /* relative to the root, '/'-separated */
+  long long size;
+  long long mtime;   /* nanoseconds since the epoch */
+} scan_entry;
+
+typedef struct scan_list {
+  scan_entry *v;
+  size_t n, cap;
+} scan_list;
+
+/* Returns CNS_OK, or CNS_EIO with a message in err when the root itself
+** cannot be read.  Unreadable entries below it are counted in *skipped. */
+int scan_root(const char *root, scan_list *out, long *skipped, buf *err);
+void scan_list_free(scan_list *l);
+int scan_is_note_name(const char *name);
+
+/* ---------------------------------------------------------------- indexer/store.c
+** The schema and every write. */
+#define STORE_SCHEMA_VERSION 1
+typedef struct store store;
+/* Create the schema in an empty database (PRAGMA user_version 0). */
+int store_schema(sqlite3 *db, buf *err);
+/* A writer holding prepared statements; the caller frees it with
+** store_close() before closing db. */
+int store_open(sqlite3 *db, store **out, buf *err);
+void store_close(store *st);
+int store_begin(store *st, buf *err);
+int store_commit(store *st, buf *err);
+void store_rollback(store *st);
+/* Add one note and everything derived from it.  A note already stored
+** under path must have been deleted first. */
+int store_put_note(store *st, const char *path, long long size,
+                   long long mtime, const char *text, size_t len,
+                   const md_note *md, buf *err);
+int store_delete_note(store *st, long long id, buf *err);
+/* Check SQLite's, FTS5's and cnsearch's own invariants; CNS_ECORRUPT with
+** the first broken one in err. */
+int store_check(sqlite3 *db, buf *err);
+/* The date of a note: front matter date if it parses, else a date in
+** the file name; normalised to YYYY-MM-DD (YYYY-MM, YYYY).  Caller frees;
+** NULL when there is none. */
+char *store_note_date(const char *path, const char *fm_date);
+
+/* ---------------------------------------------------------------- core/db.c
+** The handle. */
+struct cns {
+  sqlite3 *db;
+  char *root;        /* absolute, no trailing slash */
+  char *index_path;
+  int flags;
+  buf err;
+  char *notice;
+  volatile int interrupted; /* set by cns_interrupt() */
+};
+int cns_seterr(cns *h, int rc, const char *fmt, ...) CNS_PRINTF(3, 4);
+int cns_dberr(cns *h, const char *what);   /* CNS_EDB/ECORRUPT/EBUSY from the db state */
+int db_rc_to_cns(int sqlite_rc);
+
+/* ---------------------------------------------------------------- query/qparse.c
+** Query text to a plan: an FTS5 MATCH expression plus structured filters.
+** Pure: no I/O, no SQL execution. */
+#define QP_F_PATH    1   /* regex on the note's path */
+#define QP_F_HEADING 2   /* regex on a section's heading path */
+#define QP_F_URL     3   /* regex on a link URL in the section */
+#define QP_F_TITLE   4   /* regex on the note's title */
+#define QP_F_TEXT    5   /* regex on the note's source; hits are the matches */
+#define QP_F_TAG     6   /* exact tag (arg: tag, lower-case, no '#') */
+#define QP_F_AFTER   7   /* note date >= arg (YYYY[-MM[-DD]]) */
+#define QP_F_BEFORE  8   /* note date <  arg */
+
+typedef struct qp_filter {
+  int field;         /* QP_F_* */
+  int negated;       /* '-' or NOT in front */
+  int caseless;      /* /re/i */
+  char *arg;         /* the PCRE2 pattern, tag or date */
+  char *source;      /* the filter as typed, for messages */
+} qp_filter;
+
+/* One positive word or phrase of the query, for positions and snippets. */
+typedef struct qp_term {
+  char *text;        /* the word or phrase as typed (no quotes) */
+  int prefix;        /* ends in '*' */
+  int column;        /* -1 any; else 0 title, 1 heading, 2 link, 3 body */
+} qp_term;
+
+typedef struct qp_plan {
+  char *match;       /* FTS5 expression over (title, heading, link, body); NULL if none */
+  char *match_any;   /* OR of the positive terms (ranking fallback); NULL if none */
+  char *exclude;     /* FTS5 expression of notes to leave out when match is NULL */
+  qp_term *terms;
+  size_t nterms;
+  qp_filter *filters;
+  size_t nfilters;   /* all ANDed with the match */
+} qp_plan;
+
+/* Compile q[0..len).  On success *out is a plan the caller frees with
+** qp_plan_free().  On error returns CNS_EQUERY and writes a one-line
+** message (no "cnsearch:" prefix) to err. */
+int qp_compile(const char *q, size_t len, qp_plan **out, buf *err);
+void qp_plan_free(qp_plan *p);
+
+/* ---------------------------------------------------------------- query/regex.c
+** The only file that includes pcre2.h.  A compiled pattern with bounded
+** matching (match and depth limits, JIT where available). */
+typedef struct rx rx;
+/* Compile pattern (UTF mode; caseless when asked).  On error returns
+** CNS_EQUERY with "bad regex '/PAT/' at offset N: MESSAGE" in err. */
+int rx_compile(const char *pattern, int caseless, rx **out, buf *err);
+void rx_free(rx *r);
+/* Find the first match in text[start..len): 1 found (*ms,*me set),
+** 0 none, CNS_ELIMIT when the match limit was hit (message in err). */
+int rx_find(rx *r, const char *text, size_t len, size_t start, size_t *ms,
+            size_t *me, buf *err);
+/* Register regexp(pattern, text) and regexpi(pattern, text) on db. */
+int rx_register(sqlite3 *db);
+
+/* ---------------------------------------------------------------- query/snippet.c
+** Pure text work on one note: line/column of a byte offset and a one-line
+** snippet around a match. */
+typedef struct snip_range {
+  size_t start, end; /* byte range in the note */
+} snip_range;
+
+/* 1-based line and byte column of off in text. */
+void snip_linecol(const char *text, size_t len, size_t off, long *line,
+                  long *col);
+/* Build a one-line snippet of about width bytes around the first range,
+** from text[0..len) (whitespace runs folded, never cut inside a UTF-8
+** sequence).  Marks for every range that falls inside the snippet are
+** appended to *marks as [start,end) offsets into *out. */
+void snip_make(const char *text, size_t len, const snip_range *r, size_t nr,
+               int width, buf *out, size_t **marks, size_t *nmarks);
+
+/* ---------------------------------------------------------------- query/print.c
+** One printer interface; one implementation per output format. */
+typedef struct printer printer;
+struct printer {
+  void (*begin)(printer *p);
+  void (*hit)(printer *p, const cns_hit *h);
+  void (*end)(printer *p);
+  void (*free)(printer *p);
+  /* shared settings, filled by the CLI */
+  int color;
+  int null_sep;
+  int absolute;
+  const char *root;   /* notes root, to print paths */
+  const char *cwd;
+  void *state;
+};
+
+printer *print_human_new(void);
+printer *print_vimgrep_new(void);
+printer *print_json_new(void);
+printer *print_files_new(void);
+printer *print_count_new(void);
+/* Shared by the printers (defined in print.c). */
+extern const char print_sgr_path[], print_sgr_line[], print_sgr_heading[],
+    print_sgr_match[], print_sgr_reset[];
+void print_stdout_init(void);   /* 64 KiB stdout buffer; once, before any output */
+void print_emit(buf *b);        /* write b to stdout, reset it; flush on a tty */
+/* The shown path: escaped, or raw under null_sep. */
+void print_add_path(buf *b, const printer *p, const char *relpath);
+void print_add_text(buf *b, const char *s, size_t n); /* controls -> space */
+void print_add_json(buf *b, const char *s);  /* quoted JSON string; NULL -> null */
+/* A raw snippet offset mapped to the offset after U+FFFD repair. */
+size_t print_json_offset(const char *s, size_t off);
+
+/* The path to show for a note path relative to root: relative to cwd when
+** below it, else absolute.  Caller frees with free(). */
+char *print_path(const printer *p, const char *relpath);
+
+#endif /* CNSINT_H */

@@ -1,0 +1,265 @@
+/*
+** index.c -- bring the index up to date with the notes folder.
+**
+** An update is a merge of two sorted lists: the files the walk found
+** (scan.c) and the notes the index holds, both ordered by path.  A file
+** with no note is added; a note with no file is removed; a pair whose
+** size or mtime differ is re-indexed.  Nothing else is read, so an update
+** where nothing changed costs one walk and one index scan and writes
+** nothing at all.
+**
+** All changes go into one IMMEDIATE transaction: a crash, a kill or an
+** error anywhere leaves the index exactly as the last committed update
+** left it, and the next run redoes the work.  A file that cannot be read
+** is counted as skipped and keeps whatever the index had for it.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cnsint.h"
+
+#define MAX_NOTE_BYTES (256LL << 20)
+
+typedef struct known {
+  long long id, size, mtime;
+  char *path;
+} known;
+
+typedef struct known_list {
+  known *v;
+  size_t n, cap;
+} known_list;
+
+static void known_free(known_list *k) {
+  for (size_t i = 0; i < k->n; i++) free(k->v[i].path);
+  free(k->v);
+}
+
+/* What the index holds, sorted by path (BINARY collation = strcmp). */
+static int load_known(cns *h, known_list *out) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(h->db,
+                         "SELECT id, path, size, mtime FROM note ORDER BY path",
+                         -1, &st, NULL) != SQLITE_OK)
+    return cns_dberr(h, "read the index");
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (out->n == out->cap) {
+      out->cap = out->cap ? out->cap * 2 : 256;
+      out->v = cns_xrealloc(out->v, out->cap * sizeof *out->v);
+    }
+    known *k = &out->v[out->n++];
+    k->id = sqlite3_column_int64(st, 0);
+    k->path = cns_xstrdup((const char *)sqlite3_column_text(st, 1));
+    k->size = sqlite3_column_int64(st, 2);
+    k->mtime = sqlite3_column_int64(st, 3);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return cns_dberr(h, "read the index");
+  return CNS_OK;
+}
+
+/* Read a whole file.  *text is freed by the caller with free(). */
+static int read_note(cns *h, const char *rel, char **text, size_t *len,
+                     struct stat *st) {
+  char *path = cns_xasprintf("%s/%s", h->root, rel);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int rc = CNS_OK;
+  buf b = BUF_INIT;
+  if (fd < 0 || fstat(fd, st) != 0) {
+    rc = cns_seterr(h, CNS_EIO, "cannot read '%s': %s", path, strerror(errno));
+  } else if (st->st_size > MAX_NOTE_BYTES) {
+    rc = cns_seterr(h, CNS_ELIMIT, "'%s' is larger than 256 MB; skipped",
+                    path);
+  } else {
+    char chunk[65536];
+    ssize_t n;
+    buf_add(&b, "", 0);
+    while ((n = read(fd, chunk, sizeof chunk)) > 0 &&
+           b.len < (size_t)MAX_NOTE_BYTES)
+      buf_add(&b, chunk, (size_t)n);
+    if (n < 0)
+      rc = cns_seterr(h, CNS_EIO, "cannot read '%s': %s", path,
+                      strerror(errno));
+  }
+  if (fd >= 0) close(fd);
+  free(path);
+  *len = b.len;
+  *text = buf_detach(&b);
+  return rc;
+}
+
+/* The title of a note without one: its file name, less the extension. */
+static char *fallback_title(const char *rel) {
+  const char *base = strrchr(rel, '/');
+  base = base ? base + 1 : rel;
+  const char *dot = strrchr(base, '.');
+  return cns_xstrndup(base, dot && dot != base ? (size_t)(dot - base)
+                                               : strlen(base));
+}
+
+static int add_note(cns *h, store *st, const scan_entry *e,
+                    cns_update_stats *stats) {
+  char *text;
+  size_t len;
+  struct stat sb;
+  if (read_note(h, e->path, &text, &len, &sb) != CNS_OK) {
+    free(text);
+    stats->skipped++;
+    return CNS_OK; /* reported in stats; the rest of the update goes on */
+  }
+  md_note md;
+  char *title = fallback_title(e->path);
+  int rc = md_note_parse(text, len, title, &md);
+  if (rc == CNS_OK) {
+    long long mtime =
+        (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+    rc = store_put_note(st, e->path, sb.st_size, mtime, text, len, &md,
+                        &h->err);
+    if (rc) rc = cns_dberr(h, "write the index");
+    stats->bytes += (long long)len;
+  } else {
+    stats->skipped++;
+    rc = CNS_OK;
+  }
+  md_note_free(&md);
+  free(title);
+  free(text);
+  return rc;
+}
+
+typedef struct plan {
+  long long *drop;      /* note ids to remove */
+  size_t ndrop;
+  const scan_entry **add;
+  size_t nadd;
+} plan;
+
+static void plan_free(plan *p) {
+  free(p->drop);
+  free(p->add);
+}
+
+/* Merge the sorted lists into what to drop and what to (re)add. */
+static void make_plan(const scan_list *files, const known_list *kn,
+                      int rebuild, plan *p, cns_update_stats *stats) {
+  size_t i = 0, j = 0;
+  p->drop = cns_xmalloc((kn->n + 1) * sizeof *p->drop);
+  p->add = cns_xmalloc((files->n + 1) * sizeof *p->add);
+  while (i < files->n || j < kn->n) {
+    int c = i == files->n ? 1 : j == kn->n ? -1
+                                           : strcmp(files->v[i].path, kn->v[j].path);
+    if (c < 0) {
+      p->add[p->nadd++] = &files->v[i++];
+      stats->added++;
+    } else if (c > 0) {
+      p->drop[p->ndrop++] = kn->v[j++].id;
+      stats->removed++;
+    } else {
+      const scan_entry *f = &files->v[i++];
+      const known *k = &kn->v[j++];
+      if (!rebuild && f->size == k->size && f->mtime == k->mtime) continue;
+      p->drop[p->ndrop++] = k->id;
+      p->add[p->nadd++] = f;
+      stats->changed++;
+    }
+  }
+}
+
+static int apply_plan(cns *h, store *st, const plan *p,
+                      cns_update_stats *stats, cns_progress_fn progress,
+                      void *arg) {
+  int rc = CNS_OK;
+  for (size_t i = 0; i < p->ndrop && !rc; i++)
+    if ((rc = store_delete_note(st, p->drop[i], &h->err)) != CNS_OK)
+      rc = cns_dberr(h, "update the index");
+  for (size_t i = 0; i < p->nadd && !rc; i++) {
+    if (h->interrupted) return cns_seterr(h, CNS_EINTR, "interrupted");
+    rc = add_note(h, st, p->add[i], stats);
+    if (progress && (i % 64 == 0 || i + 1 == p->nadd))
+      progress(arg, (long)i + 1, (long)p->nadd);
+  }
+  return rc;
+}
+
+static int write_plan(cns *h, const plan *p, cns_update_stats *stats,
+                      cns_progress_fn progress, void *arg) {
+  store *st;
+  if (store_open(h->db, &st, &h->err) != CNS_OK)
+    return cns_dberr(h, "prepare the index update");
+  int rc = store_begin(st, &h->err);
+  if (rc) rc = cns_dberr(h, "start the index update");
+  if (!rc) rc = apply_plan(h, st, p, stats, progress, arg);
+  if (!rc && store_commit(st, &h->err) != CNS_OK)
+    rc = cns_dberr(h, "commit the index update");
+  if (rc) store_rollback(st);
+  store_close(st);
+  if (rc && h->interrupted) rc = cns_seterr(h, CNS_EINTR, "interrupted; "
+                                            "the index is as it was");
+  return rc;
+}
+
+int cns_update(cns *h, int rebuild, cns_update_stats *stats,
+               cns_progress_fn progress, void *arg) {
+  cns_update_stats local;
+  if (!stats) stats = &local;
+  memset(stats, 0, sizeof *stats);
+  if (h->flags & CNS_OPEN_READONLY)
+    return cns_seterr(h, CNS_EUSAGE, "the index was opened read-only");
+  scan_list files = {0};
+  known_list kn = {0};
+  plan p = {0};
+  buf_reset(&h->err);
+  int rc = scan_root(h->root, &files, &stats->skipped, &h->err);
+  if (rc) rc = cns_seterr(h, rc, "%s", buf_str(&h->err));
+  if (!rc) rc = load_known(h, &kn);
+  if (!rc) {
+    stats->scanned = (long)files.n;
+    make_plan(&files, &kn, rebuild, &p, stats);
+    if (p.ndrop || p.nadd) rc = write_plan(h, &p, stats, progress, arg);
+  }
+  plan_free(&p);
+  known_free(&kn);
+  scan_list_free(&files);
+  return rc;
+}
+
+/* The index answers for the files as they are now: every note's size and
+** mtime match its file, and every note file is in the index. */
+static int check_fresh(cns *h) {
+  cns_update_stats s;
+  memset(&s, 0, sizeof s);
+  scan_list files = {0};
+  known_list kn = {0};
+  plan p = {0};
+  int rc = scan_root(h->root, &files, &s.skipped, &h->err);
+  if (rc) rc = cns_seterr(h, rc, "%s", buf_str(&h->err));
+  if (!rc) rc = load_known(h, &kn);
+  if (!rc) {
+    make_plan(&files, &kn, 0, &p, &s);
+    if (p.nadd || p.ndrop)
+      rc = cns_seterr(h, CNS_ECORRUPT,
+                      "index is out of date (%ld new, %ld changed, %ld "
+                      "removed notes); run 'cnsearch index'",
+                      s.added, s.changed, s.removed);
+  }
+  plan_free(&p);
+  known_free(&kn);
+  scan_list_free(&files);
+  return rc;
+}
+
+int cns_check(cns *h) {
+  buf_reset(&h->err);
+  int rc = store_check(h->db, &h->err);
+  if (rc == CNS_ECORRUPT)
+    return cns_seterr(h, rc, "index '%s' is damaged (%s); run 'cnsearch "
+                             "index --rebuild'",
+                      h->index_path, buf_str(&h->err));
+  if (rc) return cns_seterr(h, rc, "cannot check index '%s': %s",
+                            h->index_path, buf_str(&h->err));
+  return check_fresh(h);
+}

@@ -1,0 +1,382 @@
+/*
+** store.c -- the index schema and every write to it.
+**
+** The index is a cache of the notes folder; nothing in it is the only
+** copy of anything.  Its schema:
+**
+**   note(id, path UNIQUE, size, mtime, title, date, tags,
+**        heading, link, body)
+**       One row per note file.  size+mtime (ns) are the file state the row
+**       was built from; body is the file's bytes as read; heading holds
+**       every section's heading path and link every link's text and URL,
+**       one per line: they exist to feed the FTS columns of those names.
+**   section(id, note, ord, off, len, line, heading)
+**       The note cut at its top-level headings: body[off, off+len) starts
+**       on line `line`.  Sections tile the body exactly.
+**   link(id, note, section, off, line, col, kind, text, url, title)
+**       Every link, image and wiki link, at its exact position.
+**   note_fts USING fts5(title, heading, link, body, content='note')
+**       The word index, one row per note (so "all words" means all words
+**       in the note, wherever they are), tokenized by tok.c's "cns".  It
+**       is an external-content table: the text lives once, in note, and
+**       deleting a row re-supplies the old values from note itself, so
+**       the two can never disagree.
+**
+** Every update runs in one IMMEDIATE transaction (index.c) in WAL mode:
+** readers see the old index or the new one, and a crash at any moment
+** leaves the last committed state.  PRAGMA user_version holds
+** STORE_SCHEMA_VERSION; db.c rebuilds an index made by another version.
+*/
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cnsint.h"
+
+static const char *schema_sql =
+    "CREATE TABLE note(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  path TEXT NOT NULL UNIQUE,\n"
+    "  size INTEGER NOT NULL,\n"
+    "  mtime INTEGER NOT NULL,\n"
+    "  title TEXT NOT NULL,\n"
+    "  date TEXT,\n"
+    "  tags TEXT,\n"
+    "  heading TEXT NOT NULL,\n"
+    "  link TEXT NOT NULL,\n"
+    "  body TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE section(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  note INTEGER NOT NULL,\n"
+    "  ord INTEGER NOT NULL,\n"
+    "  off INTEGER NOT NULL,\n"
+    "  len INTEGER NOT NULL,\n"
+    "  line INTEGER NOT NULL,\n"
+    "  heading TEXT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX section_by_note ON section(note, ord);\n"
+    "CREATE TABLE link(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  note INTEGER NOT NULL,\n"
+    "  section INTEGER NOT NULL,\n"
+    "  off INTEGER NOT NULL,\n"
+    "  line INTEGER NOT NULL,\n"
+    "  col INTEGER NOT NULL,\n"
+    "  kind INTEGER NOT NULL,\n"
+    "  text TEXT NOT NULL,\n"
+    "  url TEXT NOT NULL,\n"
+    "  title TEXT\n"
+    ");\n"
+    "CREATE INDEX link_by_note ON link(note);\n"
+    "CREATE VIRTUAL TABLE note_fts USING fts5(title, heading, link, body,\n"
+    "  content='note', content_rowid='id', tokenize='cns');\n"
+    "PRAGMA user_version = 1;\n";
+
+int store_schema(sqlite3 *db, buf *err) {
+  char *msg = NULL;
+  if (sqlite3_exec(db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+    buf_addf(err, "cannot create the index schema: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    return CNS_EDB;
+  }
+  return CNS_OK;
+}
+
+/* ---- the writer ----------------------------------------------------- */
+
+enum {
+  S_NOTE, S_FTS_ADD, S_SECTION, S_LINK, S_FTS_DEL, S_DEL_NOTE, S_DEL_SEC,
+  S_DEL_LINK, S_COUNT
+};
+
+static const char *stmt_sql[S_COUNT] = {
+    "INSERT INTO note(path, size, mtime, title, date, tags, heading, link, "
+    "body) VALUES(?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO note_fts(rowid, title, heading, link, body) "
+    "VALUES(?,?,?,?,?)",
+    "INSERT INTO section(note, ord, off, len, line, heading) "
+    "VALUES(?,?,?,?,?,?)",
+    "INSERT INTO link(note, section, off, line, col, kind, text, url, title) "
+    "VALUES(?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO note_fts(note_fts, rowid, title, heading, link, body) "
+    "SELECT 'delete', id, title, heading, link, body FROM note WHERE id=?",
+    "DELETE FROM note WHERE id=?",
+    "DELETE FROM section WHERE note=?",
+    "DELETE FROM link WHERE note=?",
+};
+
+struct store {
+  sqlite3 *db;
+  sqlite3_stmt *st[S_COUNT];
+};
+
+static int fail(store *s, buf *err, const char *what) {
+  buf_addf(err, "cannot %s: %s", what, sqlite3_errmsg(s->db));
+  return db_rc_to_cns(sqlite3_errcode(s->db));
+}
+
+int store_open(sqlite3 *db, store **out, buf *err) {
+  store *s = cns_xcalloc(1, sizeof *s);
+  s->db = db;
+  for (int i = 0; i < S_COUNT; i++) {
+    if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->st[i], NULL) != SQLITE_OK) {
+      int rc = fail(s, err, "prepare the index writer");
+      store_close(s);
+      *out = NULL;
+      return rc;
+    }
+  }
+  *out = s;
+  return CNS_OK;
+}
+
+void store_close(store *s) {
+  if (!s) return;
+  for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(s->st[i]);
+  free(s);
+}
+
+static int exec(store *s, const char *sql, buf *err, const char *what) {
+  if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return fail(s, err, what);
+  return CNS_OK;
+}
+
+int store_begin(store *s, buf *err) {
+  return exec(s, "BEGIN IMMEDIATE", err, "start an index update");
+}
+
+int store_commit(store *s, buf *err) {
+  return exec(s, "COMMIT", err, "commit the index update");
+}
+
+void store_rollback(store *s) {
+  if (!sqlite3_get_autocommit(s->db))
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Step a statement that returns no rows, then reset it. */
+static int run(store *s, sqlite3_stmt *st, buf *err, const char *what) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return fail(s, err, what);
+  return CNS_OK;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *t, size_t n) {
+  if (t) sqlite3_bind_text64(st, i, t, n, SQLITE_STATIC, SQLITE_UTF8);
+  else sqlite3_bind_null(st, i);
+}
+
+static void bind_str(sqlite3_stmt *st, int i, const char *t) {
+  bind_text(st, i, t, t ? strlen(t) : 0);
+}
+
+/* The FTS "heading" and "link" columns: one line per section/link. */
+static void join_fields(const md_note *md, buf *heads, buf *links) {
+  for (size_t i = 0; i < md->nsections; i++) {
+    if (!md->sections[i].heading[0]) continue;
+    buf_adds(heads, md->sections[i].heading);
+    buf_addc(heads, '\n');
+  }
+  for (size_t i = 0; i < md->nlinks; i++) {
+    buf_adds(links, md->links[i].text);
+    buf_addc(links, ' ');
+    buf_adds(links, md->links[i].url);
+    buf_addc(links, '\n');
+  }
+  buf_adds(heads, "");
+  buf_adds(links, "");
+}
+
+static int put_row(store *s, const char *path, long long size,
+                   long long mtime, const char *text, size_t len,
+                   const md_note *md, const buf *h, const buf *l,
+                   buf *err) {
+  sqlite3_stmt *st = s->st[S_NOTE];
+  char *date = store_note_date(path, md->date);
+  bind_str(st, 1, path);
+  sqlite3_bind_int64(st, 2, size);
+  sqlite3_bind_int64(st, 3, mtime);
+  bind_str(st, 4, md->title);
+  bind_str(st, 5, date);
+  bind_str(st, 6, md->tags);
+  bind_text(st, 7, h->p, h->len);
+  bind_text(st, 8, l->p, l->len);
+  bind_text(st, 9, text, len);
+  int rc = run(s, st, err, "store a note");
+  free(date);
+  if (rc) return rc;
+  st = s->st[S_FTS_ADD];
+  sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+  bind_str(st, 2, md->title);
+  bind_text(st, 3, h->p, h->len);
+  bind_text(st, 4, l->p, l->len);
+  bind_text(st, 5, text, len);
+  return run(s, st, err, "index a note");
+}
+
+static int put_sections(store *s, long long id, const md_note *md,
+                        buf *err) {
+  sqlite3_stmt *st = s->st[S_SECTION];
+  int rc = CNS_OK;
+  for (size_t i = 0; i < md->nsections && !rc; i++) {
+    const md_section *sec = &md->sections[i];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, (long long)i);
+    sqlite3_bind_int64(st, 3, (long long)sec->off);
+    sqlite3_bind_int64(st, 4, (long long)sec->len);
+    sqlite3_bind_int64(st, 5, sec->line);
+    bind_str(st, 6, sec->heading);
+    rc = run(s, st, err, "store a section");
+  }
+  return rc;
+}
+
+static int put_links(store *s, long long id, const md_note *md, buf *err) {
+  sqlite3_stmt *st = s->st[S_LINK];
+  int rc = CNS_OK;
+  for (size_t i = 0; i < md->nlinks && !rc; i++) {
+    const md_link *k = &md->links[i];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, k->section);
+    sqlite3_bind_int64(st, 3, (long long)k->off);
+    sqlite3_bind_int64(st, 4, k->line);
+    sqlite3_bind_int64(st, 5, k->col);
+    sqlite3_bind_int(st, 6, k->kind);
+    bind_str(st, 7, k->text);
+    bind_str(st, 8, k->url);
+    bind_str(st, 9, k->title);
+    rc = run(s, st, err, "store a link");
+  }
+  return rc;
+}
+
+int store_put_note(store *s, const char *path, long long size,
+                   long long mtime, const char *text, size_t len,
+                   const md_note *md, buf *err) {
+  buf h = BUF_INIT, l = BUF_INIT;
+  join_fields(md, &h, &l);
+  int rc = put_row(s, path, size, mtime, text, len, md, &h, &l, err);
+  buf_free(&h);
+  buf_free(&l);
+  if (rc) return rc;
+  long long id = sqlite3_last_insert_rowid(s->db);
+  rc = put_sections(s, id, md, err);
+  if (!rc) rc = put_links(s, id, md, err);
+  return rc;
+}
+
+int store_delete_note(store *s, long long id, buf *err) {
+  static const int order[] = {S_FTS_DEL, S_DEL_SEC, S_DEL_LINK, S_DEL_NOTE};
+  int rc = CNS_OK;
+  for (size_t i = 0; i < 4 && !rc; i++) {
+    sqlite3_stmt *st = s->st[order[i]];
+    sqlite3_bind_int64(st, 1, id);
+    rc = run(s, st, err, "remove a note from the index");
+  }
+  return rc;
+}
+
+/* ---- dates ---------------------------------------------------------- */
+
+/* Parse YYYY[-MM[-DD]] at s; returns bytes used (0 if none), writes the
+** normalised form to out (11 bytes). */
+static size_t parse_date(const char *s, char *out) {
+  int m = 0, d = 0;
+  size_t n = 0;
+  for (; n < 4; n++)
+    if (!isdigit((unsigned char)s[n])) return 0;
+  if (s[0] == '0') return 0;
+  if ((s[4] == '-' || s[4] == '_') && isdigit((unsigned char)s[5]) &&
+      isdigit((unsigned char)s[6])) {
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    if (m < 1 || m > 12) m = 0;
+    else n = 7;
+  }
+  if (m && (s[7] == '-' || s[7] == '_') && isdigit((unsigned char)s[8]) &&
+      isdigit((unsigned char)s[9])) {
+    d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (d < 1 || d > 31) d = 0;
+    else n = 10;
+  }
+  if (isdigit((unsigned char)s[n])) return 0; /* part of a longer number */
+  memcpy(out, s, 4); /* YYYY-MM-DD with '-' even where '_' was written */
+  out[4] = 0;
+  if (m) memcpy(out + 4, (char[]){'-', s[5], s[6], 0}, 4);
+  if (d) memcpy(out + 7, (char[]){'-', s[8], s[9], 0}, 4);
+  return n;
+}
+
+char *store_note_date(const char *path, const char *fm_date) {
+  char out[11];
+  if (fm_date) {
+    while (*fm_date == ' ' || *fm_date == '"' || *fm_date == '\'') fm_date++;
+    if (parse_date(fm_date, out)) return cns_xstrdup(out);
+  }
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  for (const char *p = base; *p; p++) {
+    if (p > base && isdigit((unsigned char)p[-1])) continue;
+    size_t n = parse_date(p, out);
+    if (n >= 7) return cns_xstrdup(out); /* a bare year in a name is too weak */
+  }
+  return NULL;
+}
+
+/* ---- checking ------------------------------------------------------- */
+
+/* Each query returns one row describing the first broken invariant, or
+** no row when it holds. */
+static const char *invariants[] = {
+    "SELECT 'section ' || id || ' belongs to no note' FROM section "
+    "WHERE note NOT IN (SELECT id FROM note) LIMIT 1",
+    "SELECT 'link ' || id || ' belongs to no note' FROM link "
+    "WHERE note NOT IN (SELECT id FROM note) LIMIT 1",
+    "SELECT 'note ''' || path || ''' has no sections' FROM note "
+    "WHERE id NOT IN (SELECT note FROM section) LIMIT 1",
+    "SELECT 'sections of ''' || n.path || ''' do not cover the note' "
+    "FROM note n JOIN section s ON s.note = n.id GROUP BY n.id "
+    "HAVING sum(s.len) != length(CAST(n.body AS BLOB)) OR min(s.off) != 0 "
+    "LIMIT 1",
+};
+
+static int first_row(sqlite3 *db, const char *sql, buf *err) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    buf_addf(err, "cannot check the index: %s", sqlite3_errmsg(db));
+    return db_rc_to_cns(sqlite3_errcode(db));
+  }
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    if (t && strcmp(t, "ok") != 0) {
+      buf_addf(err, "%s", t);
+      sqlite3_finalize(st);
+      return CNS_ECORRUPT;
+    }
+    rc = SQLITE_DONE;
+  }
+  if (rc != SQLITE_DONE) buf_addf(err, "%s", sqlite3_errmsg(db));
+  rc = rc == SQLITE_DONE ? CNS_OK : db_rc_to_cns(sqlite3_errcode(db));
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int store_check(sqlite3 *db, buf *err) {
+  int rc = first_row(db, "PRAGMA integrity_check", err);
+  if (rc) return rc;
+  if (sqlite3_exec(db,
+                   "INSERT INTO note_fts(note_fts) VALUES('integrity-check')",
+                   NULL, NULL, NULL) != SQLITE_OK) {
+    buf_addf(err, "the word index does not match the notes: %s",
+             sqlite3_errmsg(db));
+    return CNS_ECORRUPT;
+  }
+  for (size_t i = 0; i < sizeof invariants / sizeof *invariants; i++)
+    if ((rc = first_row(db, invariants[i], err)) != CNS_OK) return rc;
+  return CNS_OK;
+}

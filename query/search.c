@@ -1,0 +1,823 @@
+/*
+** search.c -- run a compiled query against the index and rank the hits.
+**
+** Two levels, because people ask about notes but want to land on a place:
+**
+**   1. Notes.  The query plan (qparse.c) gives an FTS5 expression over the
+**      one-row-per-note table note_fts, so "all words" means all words in
+**      the note, and the structured filters become SQL conditions
+**      (regexp() from regex.c, tags, dates).  Notes come back ranked by
+**      BM25 with field weights (title > heading > link text > body).
+**      When requiring every word finds fewer notes than asked for, the OR
+**      of the words ranks the rest below them (tier 1): long natural
+**      language queries still find something.
+**
+**   2. Places.  For each note that will be shown, its text is tokenized
+**      with the index's own tokenizer and every occurrence of a query
+**      term (or regex match, or link whose URL passes a url: filter)
+**      becomes a byte range.  Each section (the text under a heading)
+**      holding ranges is a hit; sections are ordered by how many distinct
+**      terms they hold and how close together, so the first hit of a note
+**      is where its words cluster best.  The k-th hit of a note scores
+**      note_score * coverage / (1 + k/2), so a note's second-best section
+**      can still outrank a weaker note's best.
+**
+** Work is bounded by the limit: notes are fetched in rank order and
+** processed only while one of them could still place a hit in the top
+** `limit`.  Everything is computed in cns_search_new(), so an error never
+** leaves half the results printed; cns_search_next() only hands them out.
+*/
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cnsint.h"
+
+/* Field weights for bm25(note_fts, title, heading, link, body). */
+#define W_TITLE   10.0
+#define W_HEADING 4.0
+#define W_LINK    2.0
+#define W_BODY    1.0
+
+typedef struct term {
+  tok_list toks;     /* the term in query-mode tokens (a phrase if > 1) */
+  int prefix, column;
+} term;
+
+typedef struct range {
+  size_t start, end;
+  int term;          /* index into terms, or -1 (regex/link filter) */
+} range;
+
+typedef struct rangev {
+  range *v;
+  size_t n, cap;
+} rangev;
+
+typedef struct sec {
+  size_t off, len;
+  long line;
+  char *heading;
+} sec;
+
+typedef struct lnk {
+  size_t off;
+  char *url, *text;
+} lnk;
+
+typedef struct noterow {
+  long long id;
+  char *path, *title, *date;
+  double score;
+  double field[4];   /* per-field bm25, for --explain */
+  int tier;
+} noterow;
+
+typedef struct hitrec {
+  cns_hit h;
+  char *path, *title, *heading, *snippet, *date, *explain;
+  size_t *marks;
+} hitrec;
+
+struct cns_search {
+  cns *h;
+  qp_plan *plan;
+  cns_search_opts opts;
+  term *terms;
+  size_t nterms;
+  rx **filter_rx;    /* per plan filter; NULL for non-regex ones */
+  tok_ctx *tok;
+  sqlite3_stmt *body_st, *sec_st, *link_st;
+  hitrec *hits;
+  size_t nhits, cap, next;
+  size_t notes_seen;
+};
+
+/* ---- hits ----------------------------------------------------------- */
+
+static void hit_free(hitrec *r) {
+  free(r->path);
+  free(r->title);
+  free(r->heading);
+  free(r->snippet);
+  free(r->date);
+  free(r->explain);
+  free(r->marks);
+}
+
+static hitrec *hit_push(cns_search *s) {
+  if (s->nhits == s->cap) {
+    s->cap = s->cap ? s->cap * 2 : 32;
+    s->hits = cns_xrealloc(s->hits, s->cap * sizeof *s->hits);
+  }
+  hitrec *r = &s->hits[s->nhits++];
+  memset(r, 0, sizeof *r);
+  return r;
+}
+
+/* Point the public cns_hit at the record's own strings. */
+static void hit_seal(hitrec *r) {
+  r->h.path = r->path;
+  r->h.title = r->title;
+  r->h.heading = r->heading ? r->heading : "";
+  r->h.snippet = r->snippet ? r->snippet : "";
+  r->h.marks = r->marks;
+  r->h.date = r->date;
+  r->h.explain = r->explain;
+}
+
+void cns_search_free(cns_search *s) {
+  if (!s) return;
+  for (size_t i = 0; i < s->nhits; i++) hit_free(&s->hits[i]);
+  free(s->hits);
+  for (size_t i = 0; i < s->nterms; i++) tok_list_free(&s->terms[i].toks);
+  free(s->terms);
+  if (s->plan && s->filter_rx)
+    for (size_t i = 0; i < s->plan->nfilters; i++) rx_free(s->filter_rx[i]);
+  free(s->filter_rx);
+  sqlite3_finalize(s->body_st);
+  sqlite3_finalize(s->sec_st);
+  sqlite3_finalize(s->link_st);
+  tok_close(s->tok);
+  qp_plan_free(s->plan);
+  free(s);
+}
+
+int cns_search_next(cns_search *s, const cns_hit **hit) {
+  if (s->next >= s->nhits) return CNS_DONE;
+  hitrec *r = &s->hits[s->next++];
+  hit_seal(r);
+  *hit = &r->h;
+  return CNS_OK;
+}
+
+/* ---- preparing ------------------------------------------------------ */
+
+static int is_regex_filter(int f) {
+  return f == QP_F_PATH || f == QP_F_HEADING || f == QP_F_URL ||
+         f == QP_F_TITLE || f == QP_F_TEXT;
+}
+
+static int compile_filters(cns_search *s) {
+  qp_plan *p = s->plan;
+  s->filter_rx = cns_xcalloc(p->nfilters + 1, sizeof *s->filter_rx);
+  for (size_t i = 0; i < p->nfilters; i++) {
+    if (!is_regex_filter(p->filters[i].field)) continue;
+    buf err = BUF_INIT;
+    int rc = rx_compile(p->filters[i].arg, p->filters[i].caseless,
+                        &s->filter_rx[i], &err);
+    if (rc) {
+      cns_seterr(s->h, rc, "%s", buf_str(&err));
+      buf_free(&err);
+      return rc;
+    }
+  }
+  return CNS_OK;
+}
+
+static int tokenize_terms(cns_search *s) {
+  qp_plan *p = s->plan;
+  s->terms = cns_xcalloc(p->nterms + 1, sizeof *s->terms);
+  for (size_t i = 0; i < p->nterms; i++) {
+    term *t = &s->terms[s->nterms];
+    if (tok_run(s->tok, p->terms[i].text, strlen(p->terms[i].text), 1,
+                &t->toks) != SQLITE_OK)
+      return cns_dberr(s->h, "tokenize the query");
+    if (t->toks.n == 0) {
+      tok_list_free(&t->toks);
+      continue;
+    }
+    t->prefix = p->terms[i].prefix;
+    t->column = p->terms[i].column;
+    s->nterms++;
+  }
+  return CNS_OK;
+}
+
+static int prepare(cns_search *s, sqlite3_stmt **st, const char *sql) {
+  if (sqlite3_prepare_v2(s->h->db, sql, -1, st, NULL) != SQLITE_OK)
+    return cns_dberr(s->h, "prepare a search");
+  return CNS_OK;
+}
+
+/* ---- the note query ------------------------------------------------- */
+
+static void add_filter_sql(buf *sql, const qp_filter *f, int param) {
+  const char *fn = f->caseless ? "regexpi" : "regexp";
+  buf_adds(sql, f->negated ? " AND NOT " : " AND ");
+  switch (f->field) {
+  case QP_F_PATH: buf_addf(sql, "%s(?%d, n.path)", fn, param); break;
+  case QP_F_TITLE: buf_addf(sql, "%s(?%d, n.title)", fn, param); break;
+  case QP_F_TEXT: buf_addf(sql, "%s(?%d, n.body)", fn, param); break;
+  case QP_F_HEADING:
+    buf_addf(sql, "EXISTS(SELECT 1 FROM section s WHERE s.note = n.id AND "
+                  "%s(?%d, s.heading))", fn, param);
+    break;
+  case QP_F_URL:
+    buf_addf(sql, "EXISTS(SELECT 1 FROM link k WHERE k.note = n.id AND "
+                  "%s(?%d, k.url))", fn, param);
+    break;
+  case QP_F_TAG:
+    buf_addf(sql, "coalesce(instr(' ' || n.tags || ' ', ' ' || ?%d || ' '), "
+                  "0) > 0", param);
+    break;
+  case QP_F_AFTER: buf_addf(sql, "coalesce(n.date >= ?%d, 0)", param); break;
+  case QP_F_BEFORE: buf_addf(sql, "coalesce(n.date < ?%d, 0)", param); break;
+  }
+}
+
+/* SQL for one tier: ?1 is the FTS expression (absent for filter-only
+** queries); filters are ?2... */
+static char *note_sql(const cns_search *s, int with_match, int explain) {
+  buf sql = BUF_INIT;
+  buf_adds(&sql, "SELECT n.id, n.path, n.title, n.date");
+  if (with_match) {
+    buf_addf(&sql, ", bm25(note_fts, %g, %g, %g, %g)", W_TITLE, W_HEADING,
+             W_LINK, W_BODY);
+    if (explain)
+      buf_adds(&sql, ", bm25(note_fts,1,0,0,0), bm25(note_fts,0,1,0,0), "
+                     "bm25(note_fts,0,0,1,0), bm25(note_fts,0,0,0,1)");
+    buf_adds(&sql, " FROM note_fts JOIN note n ON n.id = note_fts.rowid "
+                   "WHERE note_fts MATCH ?1");
+  } else {
+    buf_adds(&sql, ", 0 FROM note n WHERE 1");
+    if (s->plan->exclude)
+      buf_adds(&sql, " AND n.id NOT IN (SELECT rowid FROM note_fts WHERE "
+                     "note_fts MATCH ?1)");
+  }
+  for (size_t i = 0; i < s->plan->nfilters; i++)
+    add_filter_sql(&sql, &s->plan->filters[i], (int)i + 2);
+  buf_adds(&sql, with_match ? " ORDER BY 5" : " ORDER BY n.path");
+  return buf_detach(&sql);
+}
+
+static void bind_filters(const cns_search *s, sqlite3_stmt *st) {
+  for (size_t i = 0; i < s->plan->nfilters; i++)
+    sqlite3_bind_text(st, (int)i + 2, s->plan->filters[i].arg, -1,
+                      SQLITE_STATIC);
+}
+
+/* A failing note query: our own regexp() messages are shown as they are;
+** anything else is an internal error, never raw SQL text. */
+static int query_error(cns_search *s) {
+  const char *m = sqlite3_errmsg(s->h->db);
+  int code = sqlite3_errcode(s->h->db);
+  if (strncmp(m, "regex", 5) == 0 || strncmp(m, "bad regex", 9) == 0)
+    return cns_seterr(s->h, CNS_ELIMIT, "%s", m);
+  if (code == SQLITE_INTERRUPT)
+    return cns_seterr(s->h, CNS_EINTR, "interrupted");
+  if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB ||
+      code == SQLITE_BUSY || code == SQLITE_IOERR)
+    return cns_dberr(s->h, "search");
+  return cns_seterr(s->h, CNS_EQUERY,
+                    "cannot run this query (the index rejected it); try "
+                    "quoting unusual words");
+}
+
+/* ---- ranges: where the terms are in one note ------------------------ */
+
+static void range_add(rangev *rv, size_t s, size_t e, int t) {
+  if (rv->n == rv->cap) {
+    rv->cap = rv->cap ? rv->cap * 2 : 64;
+    rv->v = cns_xrealloc(rv->v, rv->cap * sizeof *rv->v);
+  }
+  rv->v[rv->n++] = (range){s, e, t};
+}
+
+static int tok_eq(const tok_list *doc, size_t i, const tok_list *q, size_t k,
+                  int prefix) {
+  const tok_token *d = &doc->v[i], *w = &q->v[k];
+  if (prefix) return d->text_len >= w->text_len &&
+                     memcmp(tok_text(doc, i), tok_text(q, k), w->text_len) == 0;
+  return d->text_len == w->text_len &&
+         memcmp(tok_text(doc, i), tok_text(q, k), w->text_len) == 0;
+}
+
+/* Does the phrase t start at doc token i?  *last gets its last token. */
+static int phrase_at(const tok_list *doc, size_t i, const term *t,
+                     size_t *last) {
+  size_t at = i;
+  for (size_t k = 0; k < t->toks.n; k++) {
+    int want = doc->v[i].pos + (int)k, found = 0;
+    for (size_t j = at; j < doc->n && doc->v[j].pos <= want; j++) {
+      if (doc->v[j].pos == want &&
+          tok_eq(doc, j, &t->toks, k, t->prefix && k + 1 == t->toks.n)) {
+        at = j;
+        found = 1;
+        break;
+      }
+    }
+    if (!found) return 0;
+  }
+  *last = at;
+  return 1;
+}
+
+static void term_ranges(const tok_list *doc, const term *t, int ti,
+                        rangev *rv) {
+  for (size_t i = 0; i < doc->n; i++) {
+    size_t last;
+    if (!tok_eq(doc, i, &t->toks, 0, t->prefix && t->toks.n == 1)) continue;
+    if (t->toks.n == 1) range_add(rv, doc->v[i].start, doc->v[i].end, ti);
+    else if (phrase_at(doc, i, t, &last))
+      range_add(rv, doc->v[i].start, doc->v[last].end, ti);
+  }
+}
+
+static void regex_ranges(cns_search *s, rx *r, const char *body, size_t len,
+                         rangev *rv) {
+  size_t at = 0, ms, me;
+  buf err = BUF_INIT;
+  while (at <= len && rx_find(r, body, len, at, &ms, &me, &err) == 1) {
+    range_add(rv, ms, me > ms ? me : ms + (ms < len), -1);
+    at = me > at ? me : at + 1;
+    if (rv->n > 100000) break;
+  }
+  buf_free(&err);
+}
+
+static int by_start(const void *a, const void *b) {
+  const range *x = a, *y = b;
+  return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* ---- loading one note ----------------------------------------------- */
+
+typedef struct note_text {
+  const char *body;
+  size_t len;
+  sec *secs;
+  size_t nsecs;
+  lnk *links;
+  size_t nlinks;
+} note_text;
+
+static void note_text_free(note_text *t) {
+  for (size_t i = 0; i < t->nsecs; i++) free(t->secs[i].heading);
+  for (size_t i = 0; i < t->nlinks; i++) {
+    free(t->links[i].url);
+    free(t->links[i].text);
+  }
+  free(t->secs);
+  free(t->links);
+}
+
+static int load_sections(cns_search *s, long long id, note_text *t) {
+  sqlite3_stmt *st = s->sec_st;
+  size_t cap = 0;
+  int rc;
+  sqlite3_bind_int64(st, 1, id);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (t->nsecs == cap) {
+      cap = cap ? cap * 2 : 16;
+      t->secs = cns_xrealloc(t->secs, cap * sizeof *t->secs);
+    }
+    sec *x = &t->secs[t->nsecs++];
+    x->off = (size_t)sqlite3_column_int64(st, 0);
+    x->len = (size_t)sqlite3_column_int64(st, 1);
+    x->line = (long)sqlite3_column_int64(st, 2);
+    x->heading = cns_xstrdup((const char *)sqlite3_column_text(st, 3));
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? CNS_OK : cns_dberr(s->h, "read sections");
+}
+
+static int load_links(cns_search *s, long long id, note_text *t) {
+  sqlite3_stmt *st = s->link_st;
+  size_t cap = 0;
+  int rc;
+  sqlite3_bind_int64(st, 1, id);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (t->nlinks == cap) {
+      cap = cap ? cap * 2 : 16;
+      t->links = cns_xrealloc(t->links, cap * sizeof *t->links);
+    }
+    lnk *k = &t->links[t->nlinks++];
+    k->off = (size_t)sqlite3_column_int64(st, 0);
+    k->url = cns_xstrdup((const char *)sqlite3_column_text(st, 1));
+    k->text = cns_xstrdup((const char *)sqlite3_column_text(st, 2));
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? CNS_OK : cns_dberr(s->h, "read links");
+}
+
+static int wants_links(const cns_search *s) {
+  for (size_t i = 0; i < s->nterms; i++)
+    if (s->terms[i].column == 2) return 1;
+  for (size_t i = 0; i < s->plan->nfilters; i++)
+    if (s->plan->filters[i].field == QP_F_URL) return 1;
+  return 0;
+}
+
+/* ---- sections and their scores -------------------------------------- */
+
+static size_t sec_of(const note_text *t, size_t off) {
+  size_t lo = 0, hi = t->nsecs;
+  while (hi - lo > 1) {
+    size_t mid = (lo + hi) / 2;
+    if (t->secs[mid].off <= off) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* End of a link's source: just past its URL when the URL is written
+** after off, else the end of its line. */
+static size_t link_end(const note_text *t, const lnk *k) {
+  const char *b = t->body + k->off, *end = t->body + t->len;
+  const char *u = k->url[0] ? memmem(b, (size_t)(end - b), k->url,
+                                     strlen(k->url)) : NULL;
+  if (u && u - b < 4096) return (size_t)(u - t->body) + strlen(k->url) + 1;
+  const char *nl = memchr(b, '\n', (size_t)(end - b));
+  return nl ? (size_t)(nl - t->body) : t->len;
+}
+
+static int in_heading_line(const note_text *t, size_t off) {
+  const sec *x = &t->secs[sec_of(t, off)];
+  if (!x->heading[0] || x->off > off) return 0;
+  const char *nl = memchr(t->body + x->off, '\n', x->len);
+  return !nl || off < (size_t)(nl - t->body);
+}
+
+static int in_link(const note_text *t, size_t off) {
+  for (size_t i = 0; i < t->nlinks; i++)
+    if (t->links[i].off <= off && off < link_end(t, &t->links[i])) return 1;
+  return 0;
+}
+
+/* Keep only the ranges that lie in the column their term asked for. */
+static void column_filter(const cns_search *s, const note_text *t,
+                          rangev *rv) {
+  size_t w = 0;
+  for (size_t i = 0; i < rv->n; i++) {
+    range *r = &rv->v[i];
+    int col = r->term >= 0 ? s->terms[r->term].column : -1;
+    if ((col == 1 && !in_heading_line(t, r->start)) ||
+        (col == 2 && !in_link(t, r->start)))
+      continue;
+    rv->v[w++] = *r;
+  }
+  rv->n = w;
+}
+
+static int url_ranges(cns_search *s, const note_text *t, rx *r, rangev *rv) {
+  buf err = BUF_INIT;
+  for (size_t i = 0; i < t->nlinks; i++) {
+    size_t ms, me;
+    int m = rx_find(r, t->links[i].url, strlen(t->links[i].url), 0, &ms, &me,
+                    &err);
+    if (m > 1) {
+      int rc = cns_seterr(s->h, m, "%s", buf_str(&err));
+      buf_free(&err);
+      return rc;
+    }
+    if (m == 1) range_add(rv, t->links[i].off, link_end(t, &t->links[i]), -1);
+  }
+  buf_free(&err);
+  return CNS_OK;
+}
+
+/* Every place in the note that answers the query, sorted by offset. */
+static int note_ranges(cns_search *s, const note_text *t, rangev *rv) {
+  tok_list doc = {0};
+  if (s->nterms) {
+    if (tok_run(s->tok, t->body, t->len, 0, &doc) != SQLITE_OK) {
+      tok_list_free(&doc);
+      return cns_dberr(s->h, "tokenize a note");
+    }
+    for (size_t i = 0; i < s->nterms; i++)
+      term_ranges(&doc, &s->terms[i], (int)i, rv);
+    tok_list_free(&doc);
+    column_filter(s, t, rv);
+  }
+  for (size_t i = 0; i < s->plan->nfilters; i++) {
+    const qp_filter *f = &s->plan->filters[i];
+    if (f->negated) continue;
+    if (f->field == QP_F_TEXT)
+      regex_ranges(s, s->filter_rx[i], t->body, t->len, rv);
+    else if (f->field == QP_F_URL) {
+      int rc = url_ranges(s, t, s->filter_rx[i], rv);
+      if (rc) return rc;
+    }
+  }
+  if (rv->n > 1) qsort(rv->v, rv->n, sizeof *rv->v, by_start);
+  return CNS_OK;
+}
+
+/* Sections a heading: filter allows. */
+static int section_allowed(cns_search *s, const sec *x) {
+  buf err = BUF_INIT;
+  int ok = 1;
+  for (size_t i = 0; i < s->plan->nfilters && ok; i++) {
+    const qp_filter *f = &s->plan->filters[i];
+    if (f->field != QP_F_HEADING || f->negated) continue;
+    size_t ms, me;
+    ok = rx_find(s->filter_rx[i], x->heading, strlen(x->heading), 0, &ms, &me,
+                 &err) == 1;
+  }
+  buf_free(&err);
+  return ok;
+}
+
+typedef struct secscore {
+  size_t sec, first, count; /* ranges [first, first+count) */
+  double local;             /* how well the section answers */
+} secscore;
+
+static double local_score(const rangev *rv, size_t first, size_t count) {
+  uint64_t seen = 0;
+  int distinct = 0;
+  for (size_t i = first; i < first + count; i++) {
+    int t = rv->v[i].term < 0 ? 63 : rv->v[i].term % 63;
+    if (!(seen & (1ULL << t))) distinct++;
+    seen |= 1ULL << t;
+  }
+  size_t span = rv->v[first + count - 1].end - rv->v[first].start;
+  double prox = distinct > 1 ? 1.0 / (1.0 + (double)span / 200.0) : 0;
+  return distinct * 10.0 + (count < 5 ? (double)count : 5.0) + prox;
+}
+
+static int by_local(const void *a, const void *b) {
+  const secscore *x = a, *y = b;
+  if (x->local != y->local) return x->local > y->local ? -1 : 1;
+  return x->sec < y->sec ? -1 : x->sec > y->sec;
+}
+
+/* Group sorted ranges by section and score each group. */
+static size_t score_sections(cns_search *s, const note_text *t,
+                             const rangev *rv, secscore **out) {
+  secscore *v = cns_xmalloc((rv->n + 1) * sizeof *v);
+  size_t n = 0;
+  for (size_t i = 0; i < rv->n;) {
+    size_t k = sec_of(t, rv->v[i].start), j = i;
+    while (j < rv->n && sec_of(t, rv->v[j].start) == k) j++;
+    if (section_allowed(s, &t->secs[k]))
+      v[n++] = (secscore){k, i, j - i, local_score(rv, i, j - i)};
+    i = j;
+  }
+  qsort(v, n, sizeof *v, by_local);
+  *out = v;
+  return n;
+}
+
+/* ---- building hits -------------------------------------------------- */
+
+static void fill_place(cns_search *s, hitrec *r, const note_text *t,
+                       const range *rg, size_t nr) {
+  long line, col, eline, ecol;
+  snip_linecol(t->body, t->len, rg[0].start, &line, &col);
+  snip_linecol(t->body, t->len, rg[0].end, &eline, &ecol);
+  r->h.line = line;
+  r->h.column = col;
+  r->h.end_column = eline == line ? ecol : col;
+  buf sn = BUF_INIT;
+  snip_range *sr = cns_xmalloc((nr + 1) * sizeof *sr);
+  for (size_t i = 0; i < nr; i++) sr[i] = (snip_range){rg[i].start, rg[i].end};
+  int width = s->opts.snippet_width > 0 ? s->opts.snippet_width : 160;
+  snip_make(t->body, t->len, sr, nr, width, &sn, &r->marks, &r->h.nmarks);
+  free(sr);
+  r->snippet = buf_detach(&sn);
+}
+
+static void explain_hit(hitrec *r, const noterow *n, double local, size_t k) {
+  r->explain = cns_xasprintf(
+      "tier %d; note bm25 %.3f (title %.3f, heading %.3f, link %.3f, body "
+      "%.3f; weights %g/%g/%g/%g); section %zu of note, cluster %.2f",
+      n->tier, n->score, n->field[0], n->field[1], n->field[2], n->field[3],
+      W_TITLE, W_HEADING, W_LINK, W_BODY, k + 1, local);
+}
+
+static hitrec *new_hit(cns_search *s, const noterow *n, double score) {
+  hitrec *r = hit_push(s);
+  r->path = cns_xstrdup(n->path);
+  r->title = cns_xstrdup(n->title);
+  r->date = n->date ? cns_xstrdup(n->date) : NULL;
+  r->h.score = score;
+  r->h.tier = n->tier;
+  r->h.line = r->h.column = r->h.end_column = 1;
+  return r;
+}
+
+/* A note that matched but shows no place (e.g. only its file name did):
+** one hit at its start. */
+static void whole_note_hit(cns_search *s, const noterow *n,
+                           const note_text *t) {
+  hitrec *r = new_hit(s, n, n->score);
+  size_t k = t->nsecs > 1 && t->secs[0].len == 0 ? 1 : 0;
+  range rg = {t->nsecs ? t->secs[k].off : 0, t->nsecs ? t->secs[k].off : 0, -1};
+  if (t->nsecs) r->heading = cns_xstrdup(t->secs[k].heading);
+  fill_place(s, r, t, &rg, 1);
+  if (s->opts.explain) explain_hit(r, n, 0, 0);
+}
+
+static void section_hits(cns_search *s, const noterow *n, const note_text *t,
+                         const rangev *rv) {
+  secscore *v;
+  size_t nv = score_sections(s, t, rv, &v);
+  double best = nv ? v[0].local : 1;
+  for (size_t k = 0; k < nv; k++) {
+    double cover = 0.6 + 0.4 * v[k].local / best;
+    hitrec *r = new_hit(s, n, n->score * cover / (1.0 + 0.5 * (double)k));
+    r->heading = cns_xstrdup(t->secs[v[k].sec].heading);
+    fill_place(s, r, t, &rv->v[v[k].first], v[k].count);
+    if (s->opts.explain) explain_hit(r, n, v[k].local, k);
+  }
+  if (nv == 0) whole_note_hit(s, n, t);
+  free(v);
+}
+
+static int note_hits(cns_search *s, const noterow *n) {
+  note_text t = {0};
+  sqlite3_bind_int64(s->body_st, 1, n->id);
+  int rc = sqlite3_step(s->body_st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s->body_st);
+    return cns_dberr(s->h, "read a note");
+  }
+  t.body = (const char *)sqlite3_column_blob(s->body_st, 0);
+  t.len = (size_t)sqlite3_column_bytes(s->body_st, 0);
+  if (!t.body) t.body = "";
+  rc = load_sections(s, n->id, &t);
+  if (!rc && wants_links(s)) rc = load_links(s, n->id, &t);
+  rangev rv = {0};
+  if (!rc) rc = note_ranges(s, &t, &rv);
+  if (!rc) section_hits(s, n, &t, &rv);
+  free(rv.v);
+  note_text_free(&t);
+  sqlite3_reset(s->body_st);
+  return rc;
+}
+
+static void file_hit(cns_search *s, const noterow *n) {
+  hitrec *r = new_hit(s, n, n->score);
+  r->heading = cns_xstrdup("");
+}
+
+/* ---- the note loop -------------------------------------------------- */
+
+static int by_score(const void *a, const void *b) {
+  const hitrec *x = a, *y = b;
+  if (x->h.tier != y->h.tier) return x->h.tier - y->h.tier;
+  if (x->h.score != y->h.score) return x->h.score > y->h.score ? -1 : 1;
+  int c = strcmp(x->path, y->path);
+  return c ? c : (x->h.line < y->h.line ? -1 : x->h.line > y->h.line);
+}
+
+/* Could a note scoring `score` still place a hit among the top limit?
+** Hits of earlier tiers (before tier_start) always rank first. */
+static int could_place(cns_search *s, size_t tier_start, double score) {
+  size_t lim = (size_t)s->opts.limit, have = s->nhits - tier_start;
+  if (s->opts.limit <= 0 || s->opts.sort != CNS_SORT_RANK) return 1;
+  if (s->opts.files_only) return s->notes_seen < lim;
+  if (tier_start >= lim) return 0;
+  size_t room = lim - tier_start;
+  if (have < room) return 1;
+  qsort(s->hits + tier_start, have, sizeof *s->hits, by_score);
+  return score > s->hits[tier_start + room - 1].h.score;
+}
+
+static void row_to_note(sqlite3_stmt *st, int tier, int explain, noterow *n) {
+  n->id = sqlite3_column_int64(st, 0);
+  n->path = (char *)sqlite3_column_text(st, 1);
+  n->title = (char *)sqlite3_column_text(st, 2);
+  n->date = (char *)sqlite3_column_text(st, 3);
+  n->score = -sqlite3_column_double(st, 4);
+  n->tier = tier;
+  for (int i = 0; i < 4; i++)
+    n->field[i] = explain ? -sqlite3_column_double(st, 5 + i) : 0;
+}
+
+typedef struct seen {
+  long long *ids;
+  size_t n, cap;
+} seen;
+
+static int was_seen(const seen *v, long long id) {
+  for (size_t i = 0; i < v->n; i++)
+    if (v->ids[i] == id) return 1;
+  return 0;
+}
+
+static void mark_seen(seen *v, long long id) {
+  if (v->n == v->cap) {
+    v->cap = v->cap ? v->cap * 2 : 64;
+    v->ids = cns_xrealloc(v->ids, v->cap * sizeof *v->ids);
+  }
+  v->ids[v->n++] = id;
+}
+
+static int run_tier(cns_search *s, const char *match, int tier, seen *done) {
+  int explain = s->opts.explain && match;
+  char *sql = note_sql(s, match != NULL, explain);
+  sqlite3_stmt *st;
+  int rc = prepare(s, &st, sql), step;
+  free(sql);
+  if (rc) return rc;
+  const char *arg = match ? match : s->plan->exclude;
+  if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+  bind_filters(s, st);
+  size_t tier_start = s->nhits;
+  while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    noterow n;
+    row_to_note(st, tier, explain, &n);
+    if (tier > 0 && was_seen(done, n.id)) continue;
+    if (!could_place(s, tier_start, n.score)) break;
+    mark_seen(done, n.id);
+    s->notes_seen++;
+    if (s->opts.files_only) file_hit(s, &n);
+    else rc = note_hits(s, &n);
+  }
+  if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = query_error(s);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int by_path(const void *a, const void *b) {
+  const hitrec *x = a, *y = b;
+  int c = strcmp(x->path, y->path);
+  return c ? c : (x->h.line < y->h.line ? -1 : x->h.line > y->h.line);
+}
+
+static int by_date(const void *a, const void *b) {
+  const hitrec *x = a, *y = b;
+  const char *dx = x->date ? x->date : "", *dy = y->date ? y->date : "";
+  int c = strcmp(dy, dx); /* newest first */
+  return c ? c : by_path(a, b);
+}
+
+static void order_hits(cns_search *s) {
+  int (*cmp)(const void *, const void *) =
+      s->opts.sort == CNS_SORT_PATH ? by_path
+      : s->opts.sort == CNS_SORT_DATE ? by_date : by_score;
+  if (s->nhits > 1) qsort(s->hits, s->nhits, sizeof *s->hits, cmp);
+  if (s->opts.limit > 0 && s->nhits > (size_t)s->opts.limit &&
+      !s->opts.files_only) {
+    for (size_t i = (size_t)s->opts.limit; i < s->nhits; i++)
+      hit_free(&s->hits[i]);
+    s->nhits = (size_t)s->opts.limit;
+  }
+}
+
+/* Keep one hit per note for -l, in the order notes were ranked. */
+static void trim_files(cns_search *s) {
+  if (s->opts.limit > 0 && s->nhits > (size_t)s->opts.limit) {
+    for (size_t i = (size_t)s->opts.limit; i < s->nhits; i++)
+      hit_free(&s->hits[i]);
+    s->nhits = (size_t)s->opts.limit;
+  }
+}
+
+static int run_all(cns_search *s) {
+  seen done = {0};
+  int rc;
+  if (s->plan->match) {
+    rc = run_tier(s, s->plan->match, 0, &done);
+    int short_of = s->opts.limit <= 0 || s->notes_seen < (size_t)s->opts.limit;
+    if (!rc && s->plan->match_any && short_of &&
+        strcmp(s->plan->match_any, s->plan->match) != 0)
+      rc = run_tier(s, s->plan->match_any, 1, &done);
+  } else {
+    rc = run_tier(s, NULL, 0, &done);
+  }
+  free(done.ids);
+  if (!rc) {
+    if (s->opts.files_only && s->opts.sort == CNS_SORT_RANK) trim_files(s);
+    else order_hits(s);
+  }
+  return rc;
+}
+
+static int prepare_all(cns_search *s) {
+  int rc = compile_filters(s);
+  if (!rc && tok_open(s->h->db, &s->tok) != SQLITE_OK)
+    rc = cns_dberr(s->h, "start the tokenizer");
+  if (!rc) rc = tokenize_terms(s);
+  if (!rc) rc = prepare(s, &s->body_st, "SELECT body FROM note WHERE id=?");
+  if (!rc)
+    rc = prepare(s, &s->sec_st, "SELECT off, len, line, heading FROM section "
+                                "WHERE note=? ORDER BY ord");
+  if (!rc)
+    rc = prepare(s, &s->link_st,
+                 "SELECT off, url, text FROM link WHERE note=? ORDER BY off");
+  return rc;
+}
+
+int cns_search_new(cns *h, const char *query, const cns_search_opts *opts,
+                   cns_search **out) {
+  cns_search *s = cns_xcalloc(1, sizeof *s);
+  s->h = h;
+  if (opts) s->opts = *opts;
+  *out = NULL;
+  buf err = BUF_INIT;
+  int rc = qp_compile(query, strlen(query), &s->plan, &err);
+  if (rc) cns_seterr(h, CNS_EQUERY, "%s", buf_str(&err));
+  buf_free(&err);
+  if (!rc) rc = prepare_all(s);
+  if (!rc) rc = run_all(s);
+  if (rc) {
+    cns_search_free(s);
+    return rc;
+  }
+  *out = s;
+  return CNS_OK;
+}

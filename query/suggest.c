@@ -1,0 +1,146 @@
+/*
+** suggest.c -- "did you mean": close indexed words for a query that
+** found nothing.
+**
+** The index vocabulary comes from an fts5vocab table over note_fts (made
+** in the temp schema, so a read-only index works too).  Each word of the
+** query, tokenized like the index, is compared with every indexed term
+** of similar length by Levenshtein distance; terms within distance 2 are
+** ranked by distance, then by how many notes hold them.
+**
+** Indexed terms are stems ("tenstorr"), which are not what a person
+** typed; so for each winner the first note holding it is tokenized again
+** and the word as written there is shown instead ("tenstorrent").
+*/
+#include <stdlib.h>
+#include <string.h>
+#include "cnsint.h"
+
+typedef struct cand {
+  char *term;
+  int dist;
+  long docs;
+} cand;
+
+static int levenshtein(const char *a, size_t na, const char *b, size_t nb,
+                       int max) {
+  int row[66];
+  if (na > 64 || nb > 64) return max + 1;
+  for (size_t j = 0; j <= nb; j++) row[j] = (int)j;
+  for (size_t i = 1; i <= na; i++) {
+    int prev = row[0], best;
+    row[0] = (int)i;
+    best = row[0];
+    for (size_t j = 1; j <= nb; j++) {
+      int cur = row[j];
+      int sub = prev + (a[i - 1] != b[j - 1]);
+      int del = row[j] + 1, ins = row[j - 1] + 1;
+      row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+      prev = cur;
+      if (row[j] < best) best = row[j];
+    }
+    if (best > max) return max + 1;
+  }
+  return row[nb];
+}
+
+static int by_rank(const void *x, const void *y) {
+  const cand *a = x, *b = y;
+  if (a->dist != b->dist) return a->dist - b->dist;
+  return a->docs > b->docs ? -1 : a->docs < b->docs;
+}
+
+/* Collect vocabulary terms close to word into *out. */
+static void close_terms(sqlite3_stmt *st, const char *w, size_t wn,
+                        cand **out, size_t *n) {
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    size_t tn = (size_t)sqlite3_column_bytes(st, 0);
+    if (!t || (tn > wn ? tn - wn : wn - tn) > 2) continue;
+    if (tn == wn && memcmp(t, w, wn) == 0) continue;
+    int d = levenshtein(w, wn, t, tn, 2);
+    if (d > 2) continue;
+    *out = cns_xrealloc(*out, (*n + 1) * sizeof **out);
+    (*out)[(*n)++] = (cand){cns_xstrndup(t, tn), d, sqlite3_column_int64(st, 1)};
+  }
+  sqlite3_reset(st);
+}
+
+/* The word as written in the first note that holds the stem. */
+static char *surface_form(sqlite3 *db, tok_ctx *tok, const char *stem) {
+  sqlite3_stmt *st;
+  char *out = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT body FROM note WHERE id = (SELECT rowid "
+                             "FROM note_fts WHERE note_fts MATCH ?1 LIMIT 1)",
+                         -1, &st, NULL) != SQLITE_OK)
+    return cns_xstrdup(stem);
+  char *q = cns_xasprintf("\"%s\"", stem);
+  sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
+  free(q);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    const char *b = (const char *)sqlite3_column_text(st, 0);
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    tok_list l = {0};
+    if (b && tok_run(tok, b, n, 0, &l) == SQLITE_OK)
+      for (size_t i = 0; i < l.n && !out; i++)
+        if (strcmp(tok_text(&l, i), stem) == 0)
+          out = cns_xstrndup(b + l.v[i].start, l.v[i].end - l.v[i].start);
+    tok_list_free(&l);
+  }
+  sqlite3_finalize(st);
+  if (out)
+    for (char *p = out; *p; p++)
+      if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+  return out ? out : cns_xstrdup(stem);
+}
+
+static void add_unique(buf *b, const char *w, int *shown) {
+  char *hay = cns_xasprintf(", %s, ", buf_str(b));
+  char *needle = cns_xasprintf(", %s, ", w);
+  if (!strstr(hay, needle)) {
+    if (b->len) buf_adds(b, ", ");
+    buf_adds(b, w);
+    (*shown)++;
+  }
+  free(hay);
+  free(needle);
+}
+
+char *cns_suggest(cns *h, const char *query, int max) {
+  tok_ctx *tok = NULL;
+  sqlite3_stmt *st = NULL;
+  tok_list words = {0};
+  cand *c = NULL;
+  size_t nc = 0;
+  buf out = BUF_INIT;
+  sqlite3_exec(h->db, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.cns_vocab "
+                      "USING fts5vocab(main, note_fts, row)",
+               NULL, NULL, NULL);
+  if (tok_open(h->db, &tok) != SQLITE_OK ||
+      sqlite3_prepare_v2(h->db, "SELECT term, doc FROM temp.cns_vocab", -1,
+                         &st, NULL) != SQLITE_OK ||
+      tok_run(tok, query, strlen(query), 1, &words) != SQLITE_OK)
+    goto done;
+  for (size_t i = 0; i < words.n; i++)
+    if (words.v[i].text_len >= 3)
+      close_terms(st, tok_text(&words, i), words.v[i].text_len, &c, &nc);
+  if (nc) qsort(c, nc, sizeof *c, by_rank);
+  for (size_t i = 0, shown = 0; i < nc && (int)shown < max; i++) {
+    char *w = surface_form(h->db, tok, c[i].term);
+    int s = (int)shown;
+    add_unique(&out, w, &s);
+    shown = (size_t)s;
+    free(w);
+  }
+done:
+  for (size_t i = 0; i < nc; i++) free(c[i].term);
+  free(c);
+  tok_list_free(&words);
+  sqlite3_finalize(st);
+  tok_close(tok);
+  if (!out.len) {
+    buf_free(&out);
+    return NULL;
+  }
+  return buf_detach(&out);
+}

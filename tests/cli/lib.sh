@@ -1,0 +1,54 @@
+# lib.sh -- helpers for the CLI tests (sourced, not run).
+#
+# Each test script sources this, calls `setup` for a private copy of
+# corpus/ in a temporary folder, makes assertions with `expect_*`, and
+# ends with `finish`, which prints the counts tests/run.sh reads and
+# removes the temporary folder.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${CNSEARCH_BIN:-$ROOT/cnsearch}
+NAME=$(basename "$0" .sh)
+PASSED=0
+FAILED=0
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+setup() { # a fresh copy of corpus/ at $NOTES, index inside it
+  NOTES=$TMP/notes
+  rm -rf "$NOTES"
+  cp -R "$ROOT/corpus" "$NOTES"
+  export CNSEARCH_NOTES=$NOTES
+  unset CNSEARCH_INDEX NO_COLOR
+}
+
+pass() { PASSED=$((PASSED + 1)); }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $NAME: $*"; }
+
+# run CMD...: runs it, sets $OUT, $ERR, $RC
+run() {
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  RC=$?
+  OUT=$(cat "$TMP/out")
+  ERR=$(cat "$TMP/err")
+}
+
+expect_rc() { # want, description
+  if [ "$RC" -eq "$1" ]; then pass; else fail "$2: exit $RC, want $1 (stderr: $ERR)"; fi
+}
+
+expect_eq() { # got, want, description
+  if [ "$1" = "$2" ]; then pass; else fail "$3: got '$1', want '$2'"; fi
+}
+
+expect_match() { # text, extended regex, description
+  if printf '%s\n' "$1" | grep -Eq -- "$2"; then pass; else fail "$3: '$1' does not match /$2/"; fi
+}
+
+expect_no_match() { # text, extended regex, description
+  if printf '%s\n' "$1" | grep -Eq -- "$2"; then fail "$3: '$1' matches /$2/"; else pass; fi
+}
+
+finish() {
+  echo "$NAME: $PASSED passed, $FAILED failed"
+  echo "# counts $PASSED $FAILED"
+}

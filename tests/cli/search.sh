@@ -1,0 +1,94 @@
+#!/bin/sh
+# search.sh -- the end-to-end path on a copy of corpus/: first search
+# builds the index, known items land first, exit codes, output shapes,
+# positions that point at the word, and add/modify/delete then search.
+. "$(dirname "$0")/lib.sh"
+setup
+cd "$TMP"
+
+# The first search builds the index; MoE finds the MoE note first.
+run "$BIN" -C "$NOTES" MoE
+expect_rc 0 "search MoE"
+first=$(printf '%s\n' "$OUT" | head -n 1)
+expect_match "$first" '^notes/topics/mixture-of-experts.md:[0-9]+:[0-9]+: ' "MoE lands the MoE note first"
+[ -f "$NOTES/.cnsearch/index.db" ] && pass || fail "index created at ROOT/.cnsearch/index.db"
+
+# Known items: each query's best note comes first (-l prints notes in rank order).
+while IFS='	' read -r q want; do
+  case "$q" in '#'*|'') continue ;; esac
+  run "$BIN" -C "$NOTES" --no-update -l -n 1 -- "$q"
+  expect_eq "$OUT" "notes/$want" "known item '$q'"
+done < "$ROOT/tests/cli/known_items.tsv"
+
+# Exit codes: 1 for nothing, 2 for errors.
+run "$BIN" -C "$NOTES" --no-update qwxzzyqq
+expect_rc 1 "no hits"
+expect_eq "$OUT" "" "no output for no hits"
+run "$BIN" -C "$TMP/does-not-exist" moe
+expect_rc 2 "missing notes folder"
+expect_match "$ERR" "^cnsearch: notes folder '.*does-not-exist' does not exist" "missing folder message"
+run "$BIN" -C "$NOTES" --no-update '"moe'
+expect_rc 2 "unbalanced quote"
+expect_match "$ERR" '^cnsearch: .*quote' "unbalanced quote message"
+run "$BIN" -C "$NOTES" --bogus moe
+expect_rc 2 "unknown option"
+run "$BIN" -C "$NOTES"
+expect_rc 2 "no query"
+run "$BIN" -C "$NOTES" --index "$TMP/none/x.db" --no-update moe
+expect_rc 2 "--no-update without an index"
+expect_match "$ERR" "run 'cnsearch index'" "missing index says what to do"
+
+# --vimgrep: path:line:col:text, and line:col points at the word.
+run "$BIN" -C "$NOTES" --no-update --vimgrep -n 0 tenstorrent
+expect_rc 0 "vimgrep"
+n=0
+printf '%s\n' "$OUT" > "$TMP/vg"
+while IFS=: read -r path line col rest; do
+  n=$((n + 1))
+  word=$(sed -n "${line}p" "$TMP/$path" | cut -c"$col"- | cut -c1-11)
+  expect_eq "$(printf '%s' "$word" | tr 'A-Z' 'a-z')" tenstorrent "vimgrep $path:$line:$col points at the word"
+done < "$TMP/vg"
+[ "$n" -gt 0 ] && pass || fail "vimgrep printed hits"
+
+# Piped human output: one self-contained line per hit, no colour codes.
+run "$BIN" -C "$NOTES" --no-update FSDP
+expect_no_match "$OUT" "$(printf '\033')" "no colour when piped"
+run "$BIN" -C "$NOTES" --no-update --color=always FSDP
+expect_match "$OUT" "$(printf '\033')\\[" "colour with --color=always"
+run "$BIN" -C "$NOTES" --no-update --color=always -n 3 FSDP
+NO_COLOR=1 run "$BIN" -C "$NOTES" --no-update -n 3 FSDP
+expect_no_match "$OUT" "$(printf '\033')" "NO_COLOR honoured"
+
+# -n limits hits; -l prints each note once.
+run "$BIN" -C "$NOTES" --no-update --vimgrep -n 3 model
+expect_eq "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" 3 "-n 3 gives 3 hits"
+run "$BIN" -C "$NOTES" --no-update -l -n 0 model
+expect_eq "$(printf '%s\n' "$OUT" | sort | uniq -d)" "" "-l lists each note once"
+
+# Add, modify, delete a note: the next search sees each change.
+printf '# Scratch\n\nA note about quokkaformer models.\n' > "$NOTES/scratch.md"
+run "$BIN" -C "$NOTES" --vimgrep quokkaformer
+expect_rc 0 "new note is found"
+expect_eq "$OUT" "notes/scratch.md:3:16:A note about quokkaformer models." "new note hit and position"
+sleep 0.01
+printf '# Scratch\n\nNow about wombatnet instead.\n' > "$NOTES/scratch.md"
+run "$BIN" -C "$NOTES" -l quokkaformer
+expect_rc 1 "changed note no longer matches the old word"
+run "$BIN" -C "$NOTES" -l wombatnet
+expect_eq "$OUT" "notes/scratch.md" "changed note matches the new word"
+rm "$NOTES/scratch.md"
+run "$BIN" -C "$NOTES" -l wombatnet
+expect_rc 1 "deleted note is gone"
+run "$BIN" -C "$NOTES" check
+expect_rc 0 "check after changes"
+
+# Paths print relative to the current folder when below it.
+cd "$NOTES/papers"
+run "$BIN" -C "$NOTES" --no-update -l sequoia
+expect_eq "$OUT" "speculative-decoding.md" "path relative to cwd"
+cd /
+run "$BIN" -C "$NOTES" --no-update -l sequoia
+expect_eq "$OUT" "$NOTES/papers/speculative-decoding.md" "absolute path outside cwd"
+cd "$TMP"
+
+finish

@@ -1,0 +1,48 @@
+#!/bin/sh
+# run.sh -- the whole test suite, as `make test` runs it.
+#
+# Runs every unit test binary in $UNIT_DIR and every tests/cli/*.sh script
+# against $CNSEARCH_BIN.  Each prints "# counts PASSED FAILED" as its last
+# word; this adds them up and ends with the line "N passed, N failed".
+# Exit status 0 only when nothing failed and every program ran to the end.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${CNSEARCH_BIN:?set CNSEARCH_BIN to the program under test}"
+: "${UNIT_DIR:?set UNIT_DIR to the folder of unit test binaries}"
+export CNSEARCH_BIN
+passed=0 failed=0 broken=0
+log=$(mktemp)
+
+tally() { # name, then the program's output on stdin
+  counts=$(grep '^# counts ' "$log" | tail -n 1)
+  if [ -z "$counts" ]; then
+    echo "FAIL: $1 ended without reporting its counts" >&2
+    broken=$((broken + 1))
+    return
+  fi
+  set -- $counts
+  passed=$((passed + $3))
+  failed=$((failed + $4))
+}
+
+for t in "$UNIT_DIR"/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  "$t" >"$log" 2>&1
+  grep -v '^# counts' "$log" | grep -E 'FAIL|ERROR|runtime error|Sanitizer' >&2
+  grep -E '^[a-z_]+: [0-9]+ passed' "$log"
+  tally "$name"
+done
+
+for t in "$here"/cli/*.sh; do
+  name=$(basename "$t")
+  case "$name" in lib.sh) continue ;; esac
+  sh "$t" >"$log" 2>&1
+  grep -E '^(FAIL|not ok)|runtime error|Sanitizer' "$log" >&2
+  grep -E '^[a-z_.]+: [0-9]+ passed' "$log"
+  tally "$name"
+done
+rm -f "$log"
+failed=$((failed + broken))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

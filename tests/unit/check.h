@@ -1,0 +1,47 @@
+/*
+** check.h -- the unit tests' assertion macros.
+**
+** CHECK(cond) counts one assertion; a failure prints file:line and the
+** condition and the test goes on.  CHECK_STR and CHECK_INT print both
+** values.  check_done() prints "# counts PASSED FAILED" for tests/run,
+** which adds every program's counts into the suite's closing line, and
+** returns the exit status (0 only when nothing failed).
+*/
+#ifndef CHECK_H
+#define CHECK_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int check_passed, check_failed;
+
+#define CHECK(cond) do {                                                  \
+    if (cond) check_passed++;                                             \
+    else { check_failed++;                                                \
+      fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #cond); }  \
+  } while (0)
+
+#define CHECK_INT(got, want) do {                                         \
+    long long g_ = (long long)(got), w_ = (long long)(want);              \
+    if (g_ == w_) check_passed++;                                         \
+    else { check_failed++;                                                \
+      fprintf(stderr, "%s:%d: FAIL: %s == %lld, want %lld\n",             \
+              __FILE__, __LINE__, #got, g_, w_); }                        \
+  } while (0)
+
+#define CHECK_STR(got, want) do {                                         \
+    const char *g_ = (got), *w_ = (want);                                 \
+    if (g_ && w_ && strcmp(g_, w_) == 0) check_passed++;                  \
+    else { check_failed++;                                                \
+      fprintf(stderr, "%s:%d: FAIL: %s == \"%s\", want \"%s\"\n",         \
+              __FILE__, __LINE__, #got, g_ ? g_ : "(null)",               \
+              w_ ? w_ : "(null)"); }                                      \
+  } while (0)
+
+static inline int check_done(const char *name) {
+  printf("%s: %d passed, %d failed\n# counts %d %d\n", name, check_passed,
+         check_failed, check_passed, check_failed);
+  return check_failed ? 1 : 0;
+}
+
+#endif
