@@ -16,29 +16,30 @@ TEST_DEBS := sqlite3 python3 ripgrep jq
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -Iinclude
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -I.
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
-BUILD    := build/asan
+BUILD    ?= build/asan
 CFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 else
-BUILD    := build/release
+BUILD    ?= build/release
 endif
 
 LIB_SRC  := $(wildcard core/*.c indexer/*.c query/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-PROG     := $(if $(filter 1,$(SANITIZE)),$(BUILD)/cnsearch,cnsearch)
+# `make BUILD=build/mine` builds ./build/mine/cnsearch and leaves ./cnsearch alone.
+PROG     ?= $(if $(filter 1,$(SANITIZE)),$(BUILD)/cnsearch,$(if $(filter build/release,$(BUILD)),cnsearch,$(BUILD)/cnsearch))
 
 .PHONY: all deps test demo clean unit
 
 all: $(PROG)
 
-$(BUILD)/%.o: %.c include/cnsearch.h include/cnsint.h | check-pkgs
+$(BUILD)/%.o: %.c include/cnsearch.h include/cnsint.h cli/cli.h | check-pkgs
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -std=c11 -c $< -o $@
 
@@ -46,7 +47,10 @@ $(BUILD)/libcns.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(PROG): $(BUILD)/cnsearch.o $(BUILD)/libcns.a
+CLI_SRC  := cnsearch.c $(wildcard cli/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+$(PROG): $(CLI_OBJ) $(BUILD)/libcns.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libcns.a

@@ -19,23 +19,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cnsint.h"
+#include "cli/cli.h"
 
-#define EXIT_FOUND 0
-#define EXIT_NONE 1
-#define EXIT_ERROR 2
 
 /* ---- options -------------------------------------------------------- */
-
-typedef struct opts {
-  const char *dir, *index, *color, *sort;
-  long limit;
-  int files, count, vimgrep, json, no_update, null_sep, absolute, explain;
-  int rebuild, help, version, quiet;
-  int argc;
-  int before_dashdash; /* positionals seen before "--" */
-  char **argv;         /* positional arguments; freed by main */
-} opts;
 
 enum { ARG_NONE, ARG_STR, ARG_LONG };
 
@@ -70,8 +57,7 @@ static const option options[] = {
 };
 #define NOPTIONS (sizeof options / sizeof *options)
 
-static void die_usage(const char *fmt, ...) CNS_PRINTF(1, 2);
-static void die_usage(const char *fmt, ...) {
+void cli_die_usage(const char *fmt, ...) {
   va_list ap;
   fputs("cnsearch: ", stderr);
   va_start(ap, fmt);
@@ -111,7 +97,7 @@ static void set_option(opts *o, const option *op, const char *val) {
     errno = 0;
     long v = strtol(val, &end, 10);
     if (errno || *end || end == val || v < 0)
-      die_usage("--%s wants a whole number >= 0, not '%s'", op->long_name,
+      cli_die_usage("--%s wants a whole number >= 0, not '%s'", op->long_name,
                 val);
     *(long *)field = v;
   }
@@ -135,9 +121,9 @@ static const option *find_short(char c) {
 static int parse_long(opts *o, int argc, char **argv, int i) {
   const char *a = argv[i] + 2, *eq = strchr(a, '=');
   const option *op = find_long(a, eq ? (size_t)(eq - a) : strlen(a));
-  if (!op) die_usage("unknown option '%s'", argv[i]);
+  if (!op) cli_die_usage("unknown option '%s'", argv[i]);
   if (op->arg == ARG_NONE) {
-    if (eq) die_usage("option '--%s' takes no value", op->long_name);
+    if (eq) cli_die_usage("option '--%s' takes no value", op->long_name);
     set_option(o, op, NULL);
     return 1;
   }
@@ -145,7 +131,7 @@ static int parse_long(opts *o, int argc, char **argv, int i) {
     set_option(o, op, eq + 1);
     return 1;
   }
-  if (i + 1 >= argc) die_usage("option '--%s' needs a value", op->long_name);
+  if (i + 1 >= argc) cli_die_usage("option '--%s' needs a value", op->long_name);
   set_option(o, op, argv[i + 1]);
   return 2;
 }
@@ -154,7 +140,7 @@ static int parse_long(opts *o, int argc, char **argv, int i) {
 static int parse_short(opts *o, int argc, char **argv, int i) {
   for (const char *p = argv[i] + 1; *p; p++) {
     const option *op = find_short(*p);
-    if (!op) die_usage("unknown option '-%c'", *p);
+    if (!op) cli_die_usage("unknown option '-%c'", *p);
     if (op->arg == ARG_NONE) {
       set_option(o, op, NULL);
       continue;
@@ -163,7 +149,7 @@ static int parse_short(opts *o, int argc, char **argv, int i) {
       set_option(o, op, p + 1);
       return 1;
     }
-    if (i + 1 >= argc) die_usage("option '-%c' needs a value", *p);
+    if (i + 1 >= argc) cli_die_usage("option '-%c' needs a value", *p);
     set_option(o, op, argv[i + 1]);
     return 2;
   }
@@ -231,18 +217,18 @@ static void on_signal(int sig) {
   signal(sig, SIG_DFL);
 }
 
-static int fail(const char *msg) {
+int cli_fail(const char *msg) {
   fprintf(stderr, "cnsearch: %s\n", msg);
   return EXIT_ERROR;
 }
 
-static int fail_rc(cns *h, int rc) {
-  fail(cns_errmsg(h));
+int cli_fail_rc(cns *h, int rc) {
+  cli_fail(cns_errmsg(h));
   if (rc == CNS_EINTR) return 130;
   return EXIT_ERROR;
 }
 
-static void show_notice(cns *h) {
+void cli_show_notice(cns *h) {
   const char *n = cns_take_notice(h);
   if (n) fprintf(stderr, "cnsearch: %s\n", n);
 }
@@ -252,167 +238,31 @@ static void progress(void *arg, long done, long total) {
   if (done == total) fputc('\n', stderr);
 }
 
-static int open_handle(const opts *o, int flags, cns **h) {
+int cli_open(const opts *o, int flags, cns **h) {
   char *root = notes_root(o), *index = index_file(o, root), *err = NULL;
   int rc = cns_open(root, index, flags, h, &err);
   free(root);
   free(index);
   if (rc) {
-    fail(err);
+    cli_fail(err);
     free(err);
     return EXIT_ERROR;
   }
   g_handle = *h;
-  show_notice(*h);
+  cli_show_notice(*h);
   return 0;
 }
 
-static int update(const opts *o, cns *h, int rebuild, cns_update_stats *st) {
+int cli_update(const opts *o, cns *h, int rebuild, cns_update_stats *st) {
   int tty = isatty(2) && !o->quiet;
   int rc = cns_update(h, rebuild, st, tty ? progress : NULL, NULL);
-  show_notice(h);
+  cli_show_notice(h);
   return rc;
 }
-
-static int cmd_index(const opts *o) {
-  cns *h;
-  cns_update_stats st;
-  if (open_handle(o, CNS_OPEN_CREATE, &h)) return EXIT_ERROR;
-  int rc = update(o, h, o->rebuild, &st);
-  if (rc) rc = fail_rc(h, rc);
-  else if (!o->quiet)
-    fprintf(stderr, "cnsearch: %ld notes: %ld added, %ld changed, %ld "
-                    "removed, %ld unreadable\n",
-            st.scanned, st.added, st.changed, st.removed, st.skipped);
-  cns_close(h);
-  return rc;
-}
-
-static int cmd_check(const opts *o) {
-  cns *h;
-  if (open_handle(o, 0, &h)) return EXIT_ERROR; /* FTS5's check writes */
-  int rc = cns_check(h);
-  if (rc) rc = fail_rc(h, rc);
-  else fprintf(stderr, "cnsearch: index is good\n");
-  cns_close(h);
-  return rc;
-}
-
-static printer *choose_printer(const opts *o) {
-  int formats = !!o->files + !!o->count + !!o->vimgrep + !!o->json;
-  if (formats > 1)
-    die_usage("choose one of -l, -c, --vimgrep and --json");
-  if (o->files) return print_files_new();
-  if (o->count) return print_count_new();
-  if (o->vimgrep) return print_vimgrep_new();
-  if (o->json) return print_json_new();
-  return print_human_new();
-}
-
-static int want_color(const opts *o) {
-  const char *c = o->color ? o->color : "auto";
-  if (strcmp(c, "always") == 0) return 1;
-  if (strcmp(c, "never") == 0) return 0;
-  if (strcmp(c, "auto") != 0)
-    die_usage("--color wants auto, always or never, not '%s'", c);
-  const char *nc = getenv("NO_COLOR");
-  return isatty(1) && !(nc && *nc);
-}
-
-static int sort_order(const opts *o) {
-  if (!o->sort || strcmp(o->sort, "rank") == 0) return CNS_SORT_RANK;
-  if (strcmp(o->sort, "path") == 0) return CNS_SORT_PATH;
-  if (strcmp(o->sort, "date") == 0) return CNS_SORT_DATE;
-  die_usage("--sort wants rank, path or date, not '%s'", o->sort);
-  return CNS_SORT_RANK;
-}
-
-static char *join_query(const opts *o) {
-  buf q = BUF_INIT;
-  for (int i = 0; i < o->argc; i++) {
-    if (i) buf_addc(&q, ' ');
-    buf_adds(&q, o->argv[i]);
-  }
-  return buf_detach(&q);
-}
-
-static void setup_printer(printer *p, const opts *o, const cns *h) {
-  static char cwd[PATH_MAX];
-  p->color = want_color(o);
-  p->null_sep = o->null_sep;
-  p->absolute = o->absolute;
-  p->root = h->root;
-  p->cwd = getcwd(cwd, sizeof cwd) ? cwd : "/";
-}
-
-static int print_hits(cns_search *s, printer *p) {
-  const cns_hit *hit;
-  int n = 0;
-  p->begin(p);
-  while (cns_search_next(s, &hit) == CNS_OK) {
-    p->hit(p, hit);
-    n++;
-  }
-  p->end(p);
-  fflush(stdout);
-  return n;
-}
-
-static void suggest(cns *h, const char *query) {
-  char *s = cns_suggest(h, query, 3);
-  if (s) fprintf(stderr, "cnsearch: no match; did you mean: %s?\n", s);
-  free(s);
-}
-
-static int run_search(const opts *o, cns *h, const char *query) {
-  cns_search_opts so = {0};
-  so.limit = o->limit < 0 ? 20 : o->limit;
-  so.files_only = o->files;
-  so.explain = o->explain;
-  so.sort = sort_order(o);
-  printer *p = choose_printer(o);
-  setup_printer(p, o, h);
-  cns_search *s;
-  int rc = cns_search_new(h, query, &so, &s);
-  if (rc) {
-    p->free(p);
-    return fail_rc(h, rc);
-  }
-  int n = print_hits(s, p);
-  cns_search_free(s);
-  p->free(p);
-  if (n == 0) suggest(h, query);
-  return n ? EXIT_FOUND : EXIT_NONE;
-}
-
-static int cmd_search(const opts *o) {
-  cns *h;
-  char *query = join_query(o);
-  if (!query[0]) {
-    free(query);
-    die_usage("no query given");
-  }
-  int flags = o->no_update ? CNS_OPEN_READONLY : CNS_OPEN_CREATE;
-  if (open_handle(o, flags, &h)) {
-    free(query);
-    return EXIT_ERROR;
-  }
-  int rc = 0;
-  if (!o->no_update && (rc = update(o, h, 0, NULL)) != 0) rc = fail_rc(h, rc);
-  if (!rc) rc = run_search(o, h, query);
-  cns_close(h);
-  free(query);
-  return rc;
-}
-
-typedef struct command {
-  const char *name;
-  int (*run)(const opts *o);
-} command;
 
 static const command commands[] = {
-    {"index", cmd_index},
-    {"check", cmd_check},
+    {"index", cli_index},
+    {"check", cli_check},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -433,10 +283,10 @@ int main(int argc, char **argv) {
     for (size_t i = 0; o.before_dashdash && i < NCOMMANDS; i++)
       if (strcmp(o.argv[0], commands[i].name) == 0) cmd = &commands[i];
     if (cmd) {
-      if (o.argc > 1) die_usage("'%s' takes no arguments", cmd->name);
+      if (o.argc > 1) cli_die_usage("'%s' takes no arguments", cmd->name);
       rc = cmd->run(&o);
     } else {
-      rc = cmd_search(&o);
+      rc = cli_search(&o);
     }
   }
   free(o.argv);

@@ -25,9 +25,12 @@ tally() { # name, then the program's output on stdin
   failed=$((failed + $4))
 }
 
+# ONLY=pattern runs just the unit tests and scripts whose name holds it.
+ONLY=${ONLY:-}
 for t in "$UNIT_DIR"/test_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t")
+  case "$name" in *"$ONLY"*) ;; *) continue ;; esac
   "$t" >"$log" 2>&1
   grep -v '^# counts' "$log" | grep -E 'FAIL|ERROR|runtime error|Sanitizer' >&2
   grep -E '^[a-z_]+: [0-9]+ passed' "$log"
@@ -37,6 +40,7 @@ done
 for t in "$here"/cli/*.sh; do
   name=$(basename "$t")
   case "$name" in lib.sh) continue ;; esac
+  case "$name" in *"$ONLY"*) ;; *) continue ;; esac
   sh "$t" >"$log" 2>&1
   grep -E '^(FAIL|not ok)|runtime error|Sanitizer' "$log" >&2
   grep -E '^[a-z_.]+: [0-9]+ passed' "$log"

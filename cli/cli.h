@@ -1,0 +1,49 @@
+/*
+** cli.h -- what the command line's files share: the parsed options, exit
+** codes, and the helpers that open the index and report errors.
+**
+** cnsearch.c owns main(), the option table and the command table; each
+** file under cli/ owns one subcommand.  Only these files print errors.
+*/
+#ifndef CLI_H
+#define CLI_H
+
+#include "cnsint.h"
+
+#define EXIT_FOUND 0
+#define EXIT_NONE 1
+#define EXIT_ERROR 2
+
+typedef struct opts {
+  const char *dir, *index, *color, *sort;
+  long limit;
+  int files, count, vimgrep, json, no_update, null_sep, absolute, explain;
+  int rebuild, help, version, quiet;
+  int argc;
+  int before_dashdash; /* positionals seen before "--" */
+  char **argv;         /* positional arguments; freed by main */
+} opts;
+
+typedef struct command {
+  const char *name;
+  int (*run)(const opts *o);
+} command;
+
+/* Print "cnsearch: MSG; see 'cnsearch --help'" and exit 2. */
+void cli_die_usage(const char *fmt, ...) CNS_PRINTF(1, 2) CNS_NORETURN;
+/* Print "cnsearch: MSG" on stderr; return 2. */
+int cli_fail(const char *msg);
+/* Print the handle's error; return the exit code for rc (2, or 130). */
+int cli_fail_rc(cns *h, int rc);
+void cli_show_notice(cns *h);
+/* Open the index for o's notes root; on error print it and return 2. */
+int cli_open(const opts *o, int flags, cns **h);
+/* Bring the index up to date, with progress on a terminal. */
+int cli_update(const opts *o, cns *h, int rebuild, cns_update_stats *st);
+
+/* Subcommands, one file each. */
+int cli_search(const opts *o);  /* cli/search.c */
+int cli_index(const opts *o);   /* cli/index.c */
+int cli_check(const opts *o);   /* cli/index.c */
+
+#endif
