@@ -82,3 +82,7 @@ demo:
 
 clean:
 	rm -rf build cnsearch
+
+# Benchmarks, ranking evaluation, fuzzing and installation live beside the
+# things they serve.
+-include bench/bench.mk bench/eval.mk tests/fuzz/fuzz.mk mk/install.mk

@@ -245,6 +245,11 @@ void rx_free(rx *r);
 ** 0 none, CNS_ELIMIT when the match limit was hit (message in err). */
 int rx_find(rx *r, const char *text, size_t len, size_t start, size_t *ms,
             size_t *me, buf *err);
+/* An FTS5 expression over a trigram table that every text the pattern can
+** match satisfies: the AND of the trigrams of the literal runs the
+** pattern requires.  NULL when nothing can be required (then a scan is
+** needed).  Caller frees with free(). */
+char *rx_trigram_query(const char *pattern);
 /* Register regexp(pattern, text) and regexpi(pattern, text) on db. */
 int rx_register(sqlite3 *db);
 

@@ -21,6 +21,11 @@
 **       is an external-content table: the text lives once, in note, and
 **       deleting a row re-supplies the old values from note itself, so
 **       the two can never disagree.
+**   note_tri USING fts5(body, content='note', tokenize='trigram',
+**                       detail='none')
+**       Every three-character sequence of every note, without positions:
+**       regex search asks it for the notes holding all the trigrams of
+**       the literals a pattern requires, and runs PCRE2 on those alone.
 **
 ** Every update runs in one IMMEDIATE transaction (index.c) in WAL mode:
 ** readers see the old index or the new one, and a crash at any moment
@@ -71,6 +76,8 @@ static const char *schema_sql =
     "CREATE INDEX link_by_note ON link(note);\n"
     "CREATE VIRTUAL TABLE note_fts USING fts5(title, heading, link, body,\n"
     "  content='note', content_rowid='id', tokenize='cns');\n"
+    "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note',\n"
+    "  content_rowid='id', tokenize='trigram', detail='none');\n"
     "PRAGMA user_version = 1;\n";
 
 int store_schema(sqlite3 *db, buf *err) {
@@ -86,8 +93,8 @@ int store_schema(sqlite3 *db, buf *err) {
 /* ---- the writer ----------------------------------------------------- */
 
 enum {
-  S_NOTE, S_FTS_ADD, S_SECTION, S_LINK, S_FTS_DEL, S_DEL_NOTE, S_DEL_SEC,
-  S_DEL_LINK, S_COUNT
+  S_NOTE, S_FTS_ADD, S_TRI_ADD, S_SECTION, S_LINK, S_FTS_DEL, S_TRI_DEL,
+  S_DEL_NOTE, S_DEL_SEC, S_DEL_LINK, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
@@ -95,12 +102,15 @@ static const char *stmt_sql[S_COUNT] = {
     "body) VALUES(?,?,?,?,?,?,?,?,?)",
     "INSERT INTO note_fts(rowid, title, heading, link, body) "
     "VALUES(?,?,?,?,?)",
+    "INSERT INTO note_tri(rowid, body) VALUES(?,?)",
     "INSERT INTO section(note, ord, off, len, line, heading) "
     "VALUES(?,?,?,?,?,?)",
     "INSERT INTO link(note, section, off, line, col, kind, text, url, title) "
     "VALUES(?,?,?,?,?,?,?,?,?)",
     "INSERT INTO note_fts(note_fts, rowid, title, heading, link, body) "
     "SELECT 'delete', id, title, heading, link, body FROM note WHERE id=?",
+    "INSERT INTO note_tri(note_tri, rowid, body) "
+    "SELECT 'delete', id, body FROM note WHERE id=?",
     "DELETE FROM note WHERE id=?",
     "DELETE FROM section WHERE note=?",
     "DELETE FROM link WHERE note=?",
@@ -195,7 +205,7 @@ static void join_fields(const md_note *md, buf *heads, buf *links) {
 static int put_row(store *s, const char *path, long long size,
                    long long mtime, const char *text, size_t len,
                    const md_note *md, const buf *h, const buf *l,
-                   buf *err) {
+                   long long *idp, buf *err) {
   sqlite3_stmt *st = s->st[S_NOTE];
   char *date = store_note_date(path, md->date);
   bind_str(st, 1, path);
@@ -210,13 +220,19 @@ static int put_row(store *s, const char *path, long long size,
   int rc = run(s, st, err, "store a note");
   free(date);
   if (rc) return rc;
+  long long id = *idp = sqlite3_last_insert_rowid(s->db);
   st = s->st[S_FTS_ADD];
-  sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+  sqlite3_bind_int64(st, 1, id);
   bind_str(st, 2, md->title);
   bind_text(st, 3, h->p, h->len);
   bind_text(st, 4, l->p, l->len);
   bind_text(st, 5, text, len);
-  return run(s, st, err, "index a note");
+  rc = run(s, st, err, "index a note");
+  if (rc) return rc;
+  st = s->st[S_TRI_ADD];
+  sqlite3_bind_int64(st, 1, id);
+  bind_text(st, 2, text, len);
+  return run(s, st, err, "index a note for regex search");
 }
 
 static int put_sections(store *s, long long id, const md_note *md,
@@ -260,20 +276,21 @@ int store_put_note(store *s, const char *path, long long size,
                    const md_note *md, buf *err) {
   buf h = BUF_INIT, l = BUF_INIT;
   join_fields(md, &h, &l);
-  int rc = put_row(s, path, size, mtime, text, len, md, &h, &l, err);
+  long long id = 0;
+  int rc = put_row(s, path, size, mtime, text, len, md, &h, &l, &id, err);
   buf_free(&h);
   buf_free(&l);
   if (rc) return rc;
-  long long id = sqlite3_last_insert_rowid(s->db);
   rc = put_sections(s, id, md, err);
   if (!rc) rc = put_links(s, id, md, err);
   return rc;
 }
 
 int store_delete_note(store *s, long long id, buf *err) {
-  static const int order[] = {S_FTS_DEL, S_DEL_SEC, S_DEL_LINK, S_DEL_NOTE};
+  static const int order[] = {S_FTS_DEL, S_TRI_DEL, S_DEL_SEC, S_DEL_LINK,
+                              S_DEL_NOTE};
   int rc = CNS_OK;
-  for (size_t i = 0; i < 4 && !rc; i++) {
+  for (size_t i = 0; i < sizeof order / sizeof *order && !rc; i++) {
     sqlite3_stmt *st = s->st[order[i]];
     sqlite3_bind_int64(st, 1, id);
     rc = run(s, st, err, "remove a note from the index");
@@ -370,7 +387,8 @@ int store_check(sqlite3 *db, buf *err) {
   int rc = first_row(db, "PRAGMA integrity_check", err);
   if (rc) return rc;
   if (sqlite3_exec(db,
-                   "INSERT INTO note_fts(note_fts) VALUES('integrity-check')",
+                   "INSERT INTO note_fts(note_fts) VALUES('integrity-check');"
+                   "INSERT INTO note_tri(note_tri) VALUES('integrity-check');",
                    NULL, NULL, NULL) != SQLITE_OK) {
     buf_addf(err, "the word index does not match the notes: %s",
              sqlite3_errmsg(db));

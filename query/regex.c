@@ -12,6 +12,15 @@
 ** SQLite for the structured filters; the compiled pattern is cached per
 ** statement with sqlite3_set_auxdata, so a filter over 10,000 rows
 ** compiles once.
+**
+** rx_trigram_query() makes regex search fast, as Google Code Search and
+** zoekt do: it reads the pattern for literal runs every match must
+** contain ("Mixture" and "Experts" in /Mixture.of.Experts/), and turns
+** them into an AND of trigrams that the note_tri index answers.  PCRE2
+** then confirms only those candidates.  The reading is conservative: an
+** alternation at the top level, a group, a class or an optional atom
+** ends a run, and anything it does not understand yields no literals,
+** which means "scan every note" -- slower, never wrong.
 */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -104,6 +113,175 @@ int rx_find(rx *r, const char *text, size_t len, size_t start, size_t *ms,
   pcre2_get_error_message(rc, msg, sizeof msg);
   buf_addf(err, "regex match failed: %s", (char *)msg);
   return CNS_ELIMIT;
+}
+
+/* ---- required literals ---------------------------------------------- */
+
+typedef struct lits {
+  buf run;           /* the literal run being read */
+  buf query;         /* the FTS5 expression being built */
+  int ntri;
+} lits;
+
+static size_t utf8_chars(const char *s, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return c;
+}
+
+/* Byte length of the UTF-8 character at s (1 for invalid bytes). */
+static size_t char_len(const char *s, size_t n) {
+  unsigned char c = (unsigned char)s[0];
+  size_t l = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  return l <= n ? l : 1;
+}
+
+/* End the current run: add its trigrams to the query when it has three
+** characters or more. */
+static void end_run(lits *L) {
+  const char *r = L->run.p ? L->run.p : "";
+  size_t n = L->run.len;
+  if (utf8_chars(r, n) >= 3) {
+    for (size_t i = 0; i < n && L->ntri < 24;) {
+      size_t a = char_len(r + i, n - i), b, c;
+      if (i + a >= n) break;
+      b = char_len(r + i + a, n - i - a);
+      if (i + a + b >= n) break;
+      c = char_len(r + i + a + b, n - i - a - b);
+      if (L->ntri++) buf_adds(&L->query, " AND ");
+      buf_addc(&L->query, '"');
+      for (size_t k = i; k < i + a + b + c; k++) {
+        if (r[k] == '"') buf_addc(&L->query, '"');
+        buf_addc(&L->query, r[k]);
+      }
+      buf_addc(&L->query, '"');
+      i += a;
+    }
+  }
+  buf_reset(&L->run);
+}
+
+/* Drop the run's last character (it was made optional). */
+static void drop_last(lits *L) {
+  while (L->run.len && ((unsigned char)L->run.p[L->run.len - 1] & 0xC0) == 0x80)
+    L->run.len--;
+  if (L->run.len) L->run.len--;
+  if (L->run.p) L->run.p[L->run.len] = 0;
+}
+
+static size_t skip_class(const char *p, size_t i) {
+  size_t j = i + 1;
+  if (p[j] == '^') j++;
+  if (p[j] == ']') j++;
+  for (; p[j]; j++) {
+    if (p[j] == '\\' && p[j + 1]) j++;
+    else if (p[j] == ']') return j + 1;
+  }
+  return 0;
+}
+
+/* Skip a group starting at p[i]; returns the index just past it, or 0
+** when it is not closed. */
+static size_t skip_nested(const char *p, size_t i) {
+  int depth = 0;
+  while (p[i]) {
+    if (p[i] == '\\' && p[i + 1]) {
+      i += 2;
+      continue;
+    }
+    if (p[i] == '[') {
+      size_t j = skip_class(p, i);
+      if (!j) return 0;
+      i = j;
+      continue;
+    }
+    if (p[i] == '(') depth++;
+    else if (p[i] == ')' && --depth == 0) return i + 1;
+    i++;
+  }
+  return 0;
+}
+
+/* A quantifier at p[i]: make the previous atom optional or end the run. */
+static size_t quantifier(lits *L, const char *p, size_t i) {
+  int optional = p[i] == '?' || p[i] == '*' ||
+                 (p[i] == '{' && (p[i + 1] == '0' || p[i + 1] == ','));
+  if (optional) drop_last(L);
+  end_run(L);
+  if (p[i] == '{') {
+    const char *close = strchr(p + i, '}');
+    i = close ? (size_t)(close - p) : i;
+  }
+  i++;
+  if (p[i] == '?' || p[i] == '+') i++; /* lazy or possessive */
+  return i;
+}
+
+/* An escape at p[i]; returns the next index, or 0 to give up. */
+static size_t escape(lits *L, const char *p, size_t i) {
+  char c = p[i + 1];
+  if (!c) return 0;
+  if (c == 'Q') {
+    const char *e = strstr(p + i + 2, "\\E");
+    size_t end = e ? (size_t)(e - p) : strlen(p);
+    buf_add(&L->run, p + i + 2, end - i - 2);
+    return e ? end + 2 : end;
+  }
+  if (strchr("dDwWsSbBAzZGhHvVRXKntrfeaE", c)) {
+    end_run(L); /* a class, an anchor or a control character */
+    return i + 2;
+  }
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+      (c >= '0' && c <= '9'))
+    return 0; /* \x.., \p{..}, back references: give up */
+  buf_addc(&L->run, c);
+  return i + 2;
+}
+
+static int has_top_alternation(const char *p) {
+  int depth = 0;
+  for (size_t i = 0; p[i]; i++) {
+    if (p[i] == '\\' && p[i + 1]) i++;
+    else if (p[i] == '[') { size_t j = skip_class(p, i); if (!j) return 1; i = j - 1; }
+    else if (p[i] == '(') depth++;
+    else if (p[i] == ')') depth--;
+    else if (p[i] == '|' && depth <= 0) return 1;
+  }
+  return 0;
+}
+
+/* Walk the pattern; returns 0 when it cannot be read safely. */
+static int read_literals(lits *L, const char *p) {
+  size_t i = 0;
+  while (p[i]) {
+    char c = p[i];
+    if (c == '\\') i = escape(L, p, i);
+    else if (c == '[') { end_run(L); i = skip_class(p, i); }
+    else if (c == '(') { end_run(L); i = skip_nested(p, i); }
+    else if (c == '?' || c == '*' || c == '+' || c == '{') i = quantifier(L, p, i);
+    else if (c == '.' || c == '^' || c == '$' || c == ')') { end_run(L); i++; }
+    else {
+      size_t l = char_len(p + i, strlen(p + i));
+      /* an atom followed by a quantifier is read with it */
+      buf_add(&L->run, p + i, l);
+      i += l;
+    }
+    if (i == 0) return 0;
+  }
+  end_run(L);
+  return 1;
+}
+
+char *rx_trigram_query(const char *pattern) {
+  lits L = {BUF_INIT, BUF_INIT, 0};
+  int ok = !has_top_alternation(pattern) && !strstr(pattern, "(?") &&
+           !strstr(pattern, "(*") && read_literals(&L, pattern);
+  buf_free(&L.run);
+  if (!ok || L.ntri == 0) {
+    buf_free(&L.query);
+    return NULL;
+  }
+  return buf_detach(&L.query);
 }
 
 /* ---- SQLite functions ----------------------------------------------- */

@@ -86,6 +86,7 @@ struct cns_search {
   term *terms;
   size_t nterms;
   rx **filter_rx;    /* per plan filter; NULL for non-regex ones */
+  char **trigram;    /* per plan filter: note_tri expression for /re/, or NULL */
   tok_ctx *tok;
   sqlite3_stmt *body_st, *sec_st, *link_st;
   hitrec *hits;
@@ -133,8 +134,12 @@ void cns_search_free(cns_search *s) {
   for (size_t i = 0; i < s->nterms; i++) tok_list_free(&s->terms[i].toks);
   free(s->terms);
   if (s->plan && s->filter_rx)
-    for (size_t i = 0; i < s->plan->nfilters; i++) rx_free(s->filter_rx[i]);
+    for (size_t i = 0; i < s->plan->nfilters; i++) {
+      rx_free(s->filter_rx[i]);
+      free(s->trigram[i]);
+    }
   free(s->filter_rx);
+  free(s->trigram);
   sqlite3_finalize(s->body_st);
   sqlite3_finalize(s->sec_st);
   sqlite3_finalize(s->link_st);
@@ -161,8 +166,11 @@ static int is_regex_filter(int f) {
 static int compile_filters(cns_search *s) {
   qp_plan *p = s->plan;
   s->filter_rx = cns_xcalloc(p->nfilters + 1, sizeof *s->filter_rx);
+  s->trigram = cns_xcalloc(p->nfilters + 1, sizeof *s->trigram);
   for (size_t i = 0; i < p->nfilters; i++) {
     if (!is_regex_filter(p->filters[i].field)) continue;
+    if (p->filters[i].field == QP_F_TEXT && !p->filters[i].negated)
+      s->trigram[i] = rx_trigram_query(p->filters[i].arg);
     buf err = BUF_INIT;
     int rc = rx_compile(p->filters[i].arg, p->filters[i].caseless,
                         &s->filter_rx[i], &err);
@@ -245,16 +253,26 @@ static char *note_sql(const cns_search *s, int with_match, int explain) {
       buf_adds(&sql, " AND n.id NOT IN (SELECT rowid FROM note_fts WHERE "
                      "note_fts MATCH ?1)");
   }
-  for (size_t i = 0; i < s->plan->nfilters; i++)
+  for (size_t i = 0; i < s->plan->nfilters; i++) {
+    if (s->trigram[i])
+      buf_addf(&sql, " AND n.id IN (SELECT rowid FROM note_tri WHERE "
+                     "note_tri MATCH ?%d)",
+               (int)(i + 2 + s->plan->nfilters));
     add_filter_sql(&sql, &s->plan->filters[i], (int)i + 2);
+  }
   buf_adds(&sql, with_match ? " ORDER BY 5" : " ORDER BY n.path");
   return buf_detach(&sql);
 }
 
 static void bind_filters(const cns_search *s, sqlite3_stmt *st) {
-  for (size_t i = 0; i < s->plan->nfilters; i++)
+  size_t nf = s->plan->nfilters;
+  for (size_t i = 0; i < nf; i++) {
     sqlite3_bind_text(st, (int)i + 2, s->plan->filters[i].arg, -1,
                       SQLITE_STATIC);
+    if (s->trigram[i])
+      sqlite3_bind_text(st, (int)(i + 2 + nf), s->trigram[i], -1,
+                        SQLITE_STATIC);
+  }
 }
 
 /* A failing note query: our own regexp() messages are shown as they are;
