@@ -998,6 +998,14 @@ static void build(parser *p, node **kids, size_t nkids, qp_plan *pl) {
   buf_free(&b);
   for (size_t i = 0; i < nrest; i++) collect_terms(pl, &cap, kids[i]);
   pl->match_any = any_of(pl);
+  if (pl->match_any && nneg) { /* the fallback keeps the exclusions */
+    buf any = BUF_INIT;
+    buf_addf(&any, "(%s) NOT (", pl->match_any);
+    emit_excluded(p, kids, nrest, &any, 0);
+    buf_addc(&any, ')');
+    free(pl->match_any);
+    pl->match_any = buf_detach(&any);
+  }
 }
 
 static void free_nodes(parser *p) {

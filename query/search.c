@@ -539,20 +539,56 @@ static int section_allowed(cns_search *s, const sec *x) {
 
 typedef struct secscore {
   size_t sec, first, count; /* ranges [first, first+count) */
+  size_t at;                /* where the best cluster starts (a range index) */
   double local;             /* how well the section answers */
 } secscore;
 
-static double local_score(const rangev *rv, size_t first, size_t count) {
-  uint64_t seen = 0;
-  int distinct = 0;
+static int term_bit(const range *r) { return r->term < 0 ? 63 : r->term % 63; }
+
+static int popcount64(uint64_t x) {
+  int n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
+}
+
+/* The shortest run of ranges [*at, ...) holding every distinct term the
+** section holds: its span in bytes.  Ranges are sorted by start. */
+static size_t best_window(const rangev *rv, size_t first, size_t count,
+                          uint64_t all, size_t *at) {
+  size_t best = (size_t)-1;
+  *at = first;
   for (size_t i = first; i < first + count; i++) {
-    int t = rv->v[i].term < 0 ? 63 : rv->v[i].term % 63;
-    if (!(seen & (1ULL << t))) distinct++;
-    seen |= 1ULL << t;
+    uint64_t seen = 0;
+    for (size_t j = i; j < first + count; j++) {
+      seen |= 1ULL << term_bit(&rv->v[j]);
+      if (seen != all) continue;
+      size_t span = rv->v[j].end - rv->v[i].start;
+      if (span < best) {
+        best = span;
+        *at = i;
+      }
+      break;
+    }
+    if (i - first > 256) break; /* long sections: the first clusters do */
   }
-  size_t span = rv->v[first + count - 1].end - rv->v[first].start;
-  double prox = distinct > 1 ? 1.0 / (1.0 + (double)span / 200.0) : 0;
-  return distinct * 10.0 + (count < 5 ? (double)count : 5.0) + prox;
+  return best == (size_t)-1 ? 0 : best;
+}
+
+/* How well a section answers: distinct terms first, then terms in its
+** heading, then how tightly they cluster, then how often they occur. */
+static double local_score(const note_text *t, const rangev *rv,
+                          secscore *sc) {
+  uint64_t all = 0, in_head = 0;
+  for (size_t i = sc->first; i < sc->first + sc->count; i++) {
+    all |= 1ULL << term_bit(&rv->v[i]);
+    if (in_heading_line(t, rv->v[i].start))
+      in_head |= 1ULL << term_bit(&rv->v[i]);
+  }
+  int distinct = popcount64(all);
+  size_t span = best_window(rv, sc->first, sc->count, all, &sc->at);
+  double prox = distinct > 1 ? 5.0 / (1.0 + (double)span / 40.0) : 0;
+  double freq = sc->count < 10 ? (double)sc->count : 10.0;
+  return distinct * 10.0 + popcount64(in_head) * 3.0 + prox + freq * 0.2;
 }
 
 static int by_local(const void *a, const void *b) {
@@ -569,8 +605,11 @@ static size_t score_sections(cns_search *s, const note_text *t,
   for (size_t i = 0; i < rv->n;) {
     size_t k = sec_of(t, rv->v[i].start), j = i;
     while (j < rv->n && sec_of(t, rv->v[j].start) == k) j++;
-    if (section_allowed(s, &t->secs[k]))
-      v[n++] = (secscore){k, i, j - i, local_score(rv, i, j - i)};
+    if (section_allowed(s, &t->secs[k])) {
+      v[n] = (secscore){k, i, j - i, i, 0};
+      v[n].local = local_score(t, rv, &v[n]);
+      n++;
+    }
     i = j;
   }
   qsort(v, n, sizeof *v, by_local);
@@ -637,7 +676,8 @@ static void section_hits(cns_search *s, const noterow *n, const note_text *t,
     double cover = 0.6 + 0.4 * v[k].local / best;
     hitrec *r = new_hit(s, n, n->score * cover / (1.0 + 0.5 * (double)k));
     r->heading = cns_xstrdup(t->secs[v[k].sec].heading);
-    fill_place(s, r, t, &rv->v[v[k].first], v[k].count);
+    /* the place is where the terms cluster best; marks from there on */
+    fill_place(s, r, t, &rv->v[v[k].at], v[k].first + v[k].count - v[k].at);
     if (s->opts.explain) explain_hit(r, n, v[k].local, k);
   }
   if (nv == 0) whole_note_hit(s, n, t);

@@ -9,8 +9,10 @@
 ** ranked by distance, then by how many notes hold them.
 **
 ** Indexed terms are stems ("tenstorr"), which are not what a person
-** typed; so for each winner the first note holding it is tokenized again
-** and the word as written there is shown instead ("tenstorrent").
+** typed; so for the closest stems the first note holding each is
+** tokenized again, and the word as written there ("tenstorrent") is
+** what is compared with the word as typed and shown.  Only the query's
+** words are looked at, never its filters or operators.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -106,38 +108,73 @@ static void add_unique(buf *b, const char *w, int *shown) {
   free(needle);
 }
 
+/* Re-rank candidates by the distance between the typed word and the
+** word as written in the notes; keep those within 2. */
+static size_t by_surface(sqlite3 *db, tok_ctx *tok, const char *typed,
+                         cand *c, size_t nc) {
+  size_t keep = 0, tn = strlen(typed);
+  for (size_t i = 0; i < nc && i < 20; i++) {
+    char *w = surface_form(db, tok, c[i].term);
+    int d = levenshtein(typed, tn, w, strlen(w), 2);
+    free(c[i].term);
+    c[i].term = w;
+    if (d <= 2 && strcmp(w, typed) != 0) {
+      c[i].dist = d;
+      cand tmp = c[keep];
+      c[keep++] = c[i];
+      c[i] = tmp;
+    }
+  }
+  qsort(c, keep, sizeof *c, by_rank);
+  return keep;
+}
+
+static void lower(char *s) {
+  for (; *s; s++)
+    if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
+}
+
+/* Suggestions for one typed word, appended to out. */
+static void suggest_word(sqlite3 *db, tok_ctx *tok, sqlite3_stmt *st,
+                         const char *word, buf *out, int *shown, int max) {
+  tok_list l = {0};
+  cand *c = NULL;
+  size_t nc = 0;
+  char *typed = cns_xstrdup(word);
+  lower(typed);
+  if (tok_run(tok, word, strlen(word), 1, &l) == SQLITE_OK && l.n == 1 &&
+      l.v[0].text_len >= 3)
+    close_terms(st, tok_text(&l, 0), l.v[0].text_len, &c, &nc);
+  if (nc) qsort(c, nc, sizeof *c, by_rank);
+  size_t keep = by_surface(db, tok, typed, c, nc);
+  for (size_t i = 0; i < keep && *shown < max; i++)
+    add_unique(out, c[i].term, shown);
+  for (size_t i = 0; i < nc; i++) free(c[i].term);
+  free(c);
+  free(typed);
+  tok_list_free(&l);
+}
+
 char *cns_suggest(cns *h, const char *query, int max) {
   tok_ctx *tok = NULL;
   sqlite3_stmt *st = NULL;
-  tok_list words = {0};
-  cand *c = NULL;
-  size_t nc = 0;
-  buf out = BUF_INIT;
+  qp_plan *plan = NULL;
+  buf out = BUF_INIT, err = BUF_INIT;
+  int shown = 0;
   sqlite3_exec(h->db, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.cns_vocab "
                       "USING fts5vocab(main, note_fts, row)",
                NULL, NULL, NULL);
-  if (tok_open(h->db, &tok) != SQLITE_OK ||
+  if (qp_compile(query, strlen(query), &plan, &err) == CNS_OK &&
+      tok_open(h->db, &tok) == SQLITE_OK &&
       sqlite3_prepare_v2(h->db, "SELECT term, doc FROM temp.cns_vocab", -1,
-                         &st, NULL) != SQLITE_OK ||
-      tok_run(tok, query, strlen(query), 1, &words) != SQLITE_OK)
-    goto done;
-  for (size_t i = 0; i < words.n; i++)
-    if (words.v[i].text_len >= 3)
-      close_terms(st, tok_text(&words, i), words.v[i].text_len, &c, &nc);
-  if (nc) qsort(c, nc, sizeof *c, by_rank);
-  for (size_t i = 0, shown = 0; i < nc && (int)shown < max; i++) {
-    char *w = surface_form(h->db, tok, c[i].term);
-    int s = (int)shown;
-    add_unique(&out, w, &s);
-    shown = (size_t)s;
-    free(w);
-  }
-done:
-  for (size_t i = 0; i < nc; i++) free(c[i].term);
-  free(c);
-  tok_list_free(&words);
+                         &st, NULL) == SQLITE_OK)
+    for (size_t i = 0; i < plan->nterms; i++)
+      if (!plan->terms[i].prefix && !strchr(plan->terms[i].text, ' '))
+        suggest_word(h->db, tok, st, plan->terms[i].text, &out, &shown, max);
   sqlite3_finalize(st);
   tok_close(tok);
+  qp_plan_free(plan);
+  buf_free(&err);
   if (!out.len) {
     buf_free(&out);
     return NULL;

@@ -22,7 +22,6 @@ CNS_FUZZ_MK := 1
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   ?= build/fuzz
-FUZZ_JOBS    ?= 1
 FUZZ_ARGS    ?=
 FUZZ_TARGETS := md qparse snippet
 FUZZ_DEBS    := clang libclang-rt-14-dev pkg-config libsqlite3-dev libmd4c-dev
@@ -45,21 +44,23 @@ fuzz-deps:
 fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c include/cnsearch.h include/cnsint.h \
-                      $$(FUZZ_SRC_$$*)
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS)
+# Per target: the binary, and a run on a private corpus grown from the
+# seeds, with a dictionary when there is one and crash inputs kept in
+# artifacts/.
+define FUZZ_RULES
+$(FUZZ_BUILD)/fuzz_$(1): tests/fuzz/fuzz_$(1).c include/cnsearch.h include/cnsint.h $(FUZZ_SRC_$(1))
+	@mkdir -p $(FUZZ_BUILD)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $$@ tests/fuzz/fuzz_$(1).c $(FUZZ_SRC_$(1)) $(FUZZ_LIBS)
 
-# Run one target: a private corpus grown from the seeds, a dictionary when
-# there is one, crash inputs kept in artifacts/.
-fuzz-%: fuzz-deps
-	@$(MAKE) --no-print-directory $(FUZZ_BUILD)/fuzz_$*
-	@mkdir -p $(FUZZ_BUILD)/corpus/$* $(FUZZ_BUILD)/artifacts
-	$(FUZZ_BUILD)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) \
-	  -artifact_prefix=$(FUZZ_BUILD)/artifacts/$*- -print_final_stats=1 \
-	  -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) \
-	  $(if $(wildcard tests/fuzz/$*.dict),-dict=tests/fuzz/$*.dict) $(FUZZ_ARGS) \
-	  $(FUZZ_BUILD)/corpus/$* tests/fuzz/seeds/$*
+fuzz-$(1): fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_BUILD)/fuzz_$(1)
+	@mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/artifacts
+	$(FUZZ_BUILD)/fuzz_$(1) -max_total_time=$(FUZZ_SECONDS) \
+	  -artifact_prefix=$(FUZZ_BUILD)/artifacts/$(1)- -print_final_stats=1 \
+	  $(if $(wildcard tests/fuzz/$(1).dict),-dict=tests/fuzz/$(1).dict) $(FUZZ_ARGS) \
+	  $(FUZZ_BUILD)/corpus/$(1) tests/fuzz/seeds/$(1)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_RULES,$(t))))
 
 fuzz: fuzz-deps
 	@$(MAKE) --no-print-directory $(FUZZ_BINS)
