@@ -8,10 +8,10 @@
 # Dependencies come from pkg-config; `make deps` installs the Debian
 # packages that provide them (through sudo when not root) and says so.
 
-PKGS      := sqlite3 libpcre2-8 md4c
-DEB_PKGS  := pkg-config libsqlite3-dev libpcre2-dev libmd4c-dev
+PKGS      := sqlite3 libpcre2-8 md4c libcurl libxml-2.0
+DEB_PKGS  := pkg-config libsqlite3-dev libpcre2-dev libmd4c-dev libcurl4-openssl-dev libxml2-dev
 # What the tests drive besides the program itself.
-TEST_DEBS := sqlite3 python3 ripgrep jq
+TEST_DEBS := sqlite3 python3 ripgrep jq mandoc zsh fish vim-nox emacs-nox
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g

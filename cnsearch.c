@@ -51,7 +51,11 @@ static const option options[] = {
     {0, "explain", ARG_NONE, OFF(explain), NULL, "show how each hit's score was formed"},
     {0, "no-update", ARG_NONE, OFF(no_update), NULL, "search the index as it is, without checking the notes for changes"},
     {0, "rebuild", ARG_NONE, OFF(rebuild), NULL, "with 'index': drop the index and build it again"},
-    {'q', "quiet", ARG_NONE, OFF(quiet), NULL, "with 'index': print nothing but errors"},
+    {'q', "quiet", ARG_NONE, OFF(quiet), NULL, "with index, fetch and watch: print nothing but errors"},
+    {0, "jobs", ARG_LONG, OFF(jobs), "N", "with 'fetch': downloads at once (default 8; at most 2 per site)"},
+    {0, "refresh", ARG_NONE, OFF(refresh), NULL, "with 'fetch': fetch every linked page again, revalidating"},
+    {0, "max-age", ARG_LONG, OFF(max_age), "DAYS", "with 'fetch': fetch again pages older than DAYS days"},
+    {0, "failed", ARG_NONE, OFF(failed), NULL, "with 'fetch': list the pages that failed and why"},
     {'h', "help", ARG_NONE, OFF(help), NULL, "show this help"},
     {'V', "version", ARG_NONE, OFF(version), NULL, "show the version"},
 };
@@ -70,7 +74,13 @@ void cli_die_usage(const char *fmt, ...) {
 static void print_help(void) {
   printf("usage: cnsearch [OPTIONS] [--] QUERY...      search the notes\n"
          "       cnsearch [OPTIONS] index [--rebuild]  bring the index up to date\n"
-         "       cnsearch [OPTIONS] check               verify the index\n\n"
+         "       cnsearch [OPTIONS] check               verify the index\n"
+         "       cnsearch [OPTIONS] init [DIR]          make DIR a notes folder (.cnsearch/config)\n"
+         "       cnsearch [OPTIONS] watch               keep the index fresh as notes change\n"
+         "       cnsearch [OPTIONS] tags                list tags with their note counts\n"
+         "       cnsearch [OPTIONS] stats               what the index holds\n"
+         "       cnsearch [OPTIONS] fetch [--refresh]   download the pages the notes link to\n"
+         "       cnsearch [OPTIONS] links NOTE          a note's links and backlinks\n\n"
          "query: words (all must occur in a note), \"a phrase\", a OR b, -word,\n"
          "       prefix*, NEAR(a b, 5), title:/heading:/link:/body:word, tag:t,\n"
          "       path:/re/, heading:/re/, url:/re/, title:/re/i, /regex/,\n"
@@ -261,8 +271,14 @@ int cli_update(const opts *o, cns *h, int rebuild, cns_update_stats *st) {
 }
 
 static const command commands[] = {
-    {"index", cli_index},
-    {"check", cli_check},
+    {"index", cli_index, 0},
+    {"check", cli_check, 0},
+    {"init", cli_init, 1},
+    {"tags", cli_tags, 0},
+    {"stats", cli_stats, 0},
+    {"watch", cli_watch, 0},
+    {"fetch", cli_fetch, 0},
+    {"links", cli_links, 1},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
@@ -283,7 +299,9 @@ int main(int argc, char **argv) {
     for (size_t i = 0; o.before_dashdash && i < NCOMMANDS; i++)
       if (strcmp(o.argv[0], commands[i].name) == 0) cmd = &commands[i];
     if (cmd) {
-      if (o.argc > 1) cli_die_usage("'%s' takes no arguments", cmd->name);
+      if (o.argc - 1 > cmd->max_args)
+        cli_die_usage("'%s' takes %s", cmd->name,
+                      cmd->max_args ? "one argument" : "no arguments");
       rc = cmd->run(&o);
     } else {
       rc = cli_search(&o);

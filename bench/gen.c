@@ -35,7 +35,9 @@
 ** Speed: one pass, appending into a buffer, one write() per note; well
 ** over 100 MB/s on one core.
 */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -276,9 +278,24 @@ static int all_lower(const char *s) {
   return 1;
 }
 
+/* Words live in one arena, each followed by 16 NUL bytes, so that short
+** ones can be copied with one fixed-size (inlined) memcpy. */
+static char *arena;
+static size_t arena_len, arena_cap;
+
 static void put_word(uint32_t rank, const char *s) {
-  vocab[rank].s = s;
-  vocab[rank].len = (uint16_t)strlen(s);
+  size_t n = strlen(s);
+  if (arena_len + n + 16 > arena_cap) {
+    /* words already placed point into the arena: never move it */
+    arena_cap = 1 << 21;
+    arena = calloc(1, arena_cap);
+    arena_len = 0;
+    if (!arena) exit(2);
+  }
+  memcpy(arena + arena_len, s, n);
+  vocab[rank].s = arena + arena_len;
+  arena_len += n + 16;
+  vocab[rank].len = (uint16_t)n;
   vocab[rank].ident = (uint8_t)all_lower(s);
 }
 
@@ -303,9 +320,9 @@ static char *pseudo_word(rng *r) {
                              "nd", "st", "rk", "ng"};
   char tmp[64];
   size_t n = 0;
-  int syl = range(r, 1, 4);
-  if (syl == 1) syl = 2;
-  for (int i = 0; i < syl; i++) {
+  unsigned roll = below(r, 100); /* 1-3 syllables, mostly 2: ~6 letters */
+  int syl = roll < 25 ? 1 : roll < 80 ? 2 : 3;
+  for (int i = 0; i < syl || n < 3; i++) {
     const char *parts[3] = {on[below(r, N(on))], vo[below(r, N(vo))],
                             co[below(r, N(co))]};
     for (int k = 0; k < 3; k++) {
@@ -402,6 +419,14 @@ static inline void add(out *o, const char *s, size_t n) {
 
 static inline void adds(out *o, const char *s) { add(o, s, strlen(s)); }
 
+/* A vocabulary word: short ones in one fixed-size copy (see put_word). */
+static inline void addw(out *o, const word *w) {
+  grow(o, w->len > 16 ? w->len : 16);
+  if (w->len <= 16) memcpy(o->p + o->len, w->s, 16);
+  else memcpy(o->p + o->len, w->s, w->len);
+  o->len += w->len;
+}
+
 static inline void addc(out *o, char c) {
   grow(o, 1);
   o->p[o->len++] = c;
@@ -441,11 +466,12 @@ static const word *pick(note *n) {
   return &vocab[zipf(&n->r)];
 }
 
-/* An identifier-friendly word (lower-case letters only). */
+/* An identifier-friendly word (lower-case letters only, not one of the
+** commonest English words). */
 static const word *pick_ident(rng *r) {
   for (;;) {
-    const word *w = &vocab[zipf(r)];
-    if (w->ident && w->len > 1) return w;
+    uint32_t i = zipf(r);
+    if (i >= N(english) && vocab[i].ident && vocab[i].len > 2) return &vocab[i];
   }
 }
 
@@ -510,12 +536,12 @@ static void words(note *n, int count) {
   for (int i = 0; i < count; i++) {
     if (i) addc(n->o, ' ');
     const word *w = pick(n);
-    add(n->o, w->s, w->len);
+    addw(n->o, w);
   }
 }
 
-static void link(note *n, const gen *g) {
-  char u[200];
+static void put_link(note *n, const gen *g) {
+  char u[512];
   out *o = n->o;
   unsigned k = below(&n->r, 100);
   n->links_left--;
@@ -574,12 +600,12 @@ static void code_span(note *n) {
 static void sentence(note *n, const gen *g) {
   out *o = n->o;
   int nw = range(&n->r, 6, 18);
-  int put_link = n->links_left > 0 && unit(&n->r) < n->link_p;
-  int link_at = put_link ? range(&n->r, 0, nw - 1) : -1;
+  int want_link = n->links_left > 0 && unit(&n->r) < n->link_p;
+  int link_at = want_link ? range(&n->r, 0, nw - 1) : -1;
   for (int i = 0; i < nw; i++) {
     if (i) addc(o, ' ');
     if (i == link_at) {
-      link(n, g);
+      put_link(n, g);
       continue;
     }
     unsigned k = below(&n->r, 1000);
@@ -596,7 +622,7 @@ static void sentence(note *n, const gen *g) {
     } else {
       const word *w = pick(n);
       size_t at = o->len;
-      add(o, w->s, w->len);
+      addw(o, w);
       if (i == 0 && o->p[at] >= 'a' && o->p[at] <= 'z') o->p[at] -= 32;
     }
     if (i + 1 < nw && chance(&n->r, 6)) addc(o, ',');
@@ -621,7 +647,7 @@ static void list(note *n, const gen *g) {
     else if (kind == 1) adds(o, chance(&n->r, 50) ? "- [ ] " : "- [x] ");
     else adds(o, kind == 2 ? "- " : "* ");
     if (n->links_left > 0 && unit(&n->r) < n->link_p) {
-      link(n, g);
+      put_link(n, g);
       addc(o, ' ');
     }
     if (chance(&n->r, 20)) {
@@ -690,7 +716,7 @@ static void heading(note *n, int level) {
     if (i) addc(o, ' ');
     const word *w = pick(n);
     size_t at = o->len;
-    add(o, w->s, w->len);
+    addw(o, w);
     if (o->p[at] >= 'a' && o->p[at] <= 'z') o->p[at] -= 32;
   }
   adds(o, "\n\n");
@@ -749,7 +775,7 @@ static void make_note(const gen *g, uint64_t idx, size_t size, out *o) {
     adds(o, chance(&n.r, 50) ? "## See also\n\n" : "## References\n\n");
     while (n.links_left > 0) {
       adds(o, "- ");
-      link(&n, g);
+      put_link(&n, g);
       addc(o, '\n');
     }
     addc(o, '\n');

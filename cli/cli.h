@@ -19,6 +19,8 @@ typedef struct opts {
   long limit;
   int files, count, vimgrep, json, no_update, null_sep, absolute, explain;
   int rebuild, help, version, quiet;
+  long jobs, max_age;  /* fetch: --jobs, --max-age */
+  int refresh, failed; /* fetch: --refresh, --failed */
   int argc;
   int before_dashdash; /* positionals seen before "--" */
   char **argv;         /* positional arguments; freed by main */
@@ -26,7 +28,8 @@ typedef struct opts {
 
 typedef struct command {
   const char *name;
-  int (*run)(const opts *o);
+  int (*run)(const opts *o); /* its arguments are o->argv[1 .. o->argc) */
+  int max_args;
 } command;
 
 /* Print "cnsearch: MSG; see 'cnsearch --help'" and exit 2. */
@@ -45,5 +48,11 @@ int cli_update(const opts *o, cns *h, int rebuild, cns_update_stats *st);
 int cli_search(const opts *o);  /* cli/search.c */
 int cli_index(const opts *o);   /* cli/index.c */
 int cli_check(const opts *o);   /* cli/index.c */
+int cli_init(const opts *o);    /* cli/init.c */
+int cli_tags(const opts *o);    /* cli/stats.c */
+int cli_stats(const opts *o);   /* cli/stats.c */
+int cli_watch(const opts *o);   /* cli/watch.c */
+int cli_fetch(const opts *o);   /* cli/fetch.c */
+int cli_links(const opts *o);   /* cli/links.c */
 
 #endif

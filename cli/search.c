@@ -82,7 +82,7 @@ static void suggest(cns *h, const char *query) {
 
 static int run_search(const opts *o, cns *h, const char *query) {
   cns_search_opts so = {0};
-  so.limit = o->limit < 0 ? 20 : o->limit;
+  so.limit = o->limit; /* -1 when not given: the config's default */
   so.files_only = o->files;
   so.explain = o->explain;
   so.sort = sort_order(o);
@@ -114,7 +114,10 @@ int cli_search(const opts *o) {
     return EXIT_ERROR;
   }
   int rc = 0;
-  if (!o->no_update && (rc = cli_update(o, h, 0, NULL)) != 0) rc = cli_fail_rc(h, rc);
+  /* a running `cnsearch watch` keeps the index fresh: no walk needed */
+  if (!o->no_update && !cns_watcher_running(h) &&
+      (rc = cli_update(o, h, 0, NULL)) != 0)
+    rc = cli_fail_rc(h, rc);
   if (!rc) rc = run_search(o, h, query);
   cns_close(h);
   free(query);

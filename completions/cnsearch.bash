@@ -30,7 +30,10 @@ _cnsearch_opts_valued='-C --dir --index -n --limit --color --sort --jobs --max-a
 _cnsearch() {
   local cur prev frag i w cmd='' dashdash=0 nwords
   local -a words
+  # What bash will replace: its current word, or nothing when that word
+  # is a lone '=' or ':' (the cursor right after "--color=" or "tag:").
   frag=${COMP_WORDS[COMP_CWORD]}
+  [[ $frag == [=:] ]] && frag=''
 
   # The words up to the cursor, split at blanks only.
   if [[ -n ${COMP_LINE-} && -n ${COMP_POINT-} ]]; then
@@ -87,8 +90,14 @@ _cnsearch() {
     case $opt in
     --color) mapfile -t reply < <(compgen -W 'auto always never' -- "$val") ;;
     --sort) mapfile -t reply < <(compgen -W 'rank path date' -- "$val") ;;
-    -C | --dir) mapfile -t reply < <(compgen -d -- "$val") ;;
-    --index) mapfile -t reply < <(compgen -f -- "$val") ;;
+    -C | --dir)
+      compopt -o filenames 2>/dev/null
+      mapfile -t reply < <(compgen -d -- "$val")
+      ;;
+    --index)
+      compopt -o filenames 2>/dev/null
+      mapfile -t reply < <(compgen -f -- "$val")
+      ;;
     *) return 0 ;; # numbers
     esac
     [[ $cur == --*=* ]] && reply=("${reply[@]/#/$opt=}")
@@ -106,8 +115,14 @@ _cnsearch() {
     mapfile -t reply < <(compgen -W "$opts" -- "$cur")
   else
     case $cmd in
-    init) mapfile -t reply < <(compgen -d -- "$cur") ;;
-    links) mapfile -t reply < <(compgen -f -- "$cur") ;;
+    init)
+      compopt -o filenames 2>/dev/null
+      mapfile -t reply < <(compgen -d -- "$cur")
+      ;;
+    links)
+      compopt -o filenames 2>/dev/null
+      mapfile -t reply < <(compgen -f -- "$cur")
+      ;;
     check | watch | tags | stats | index | fetch) ;;
     *)
       local words_here=$_cnsearch_fields

@@ -85,6 +85,7 @@ void cns_close(cns *h) {
   free(h->root);
   free(h->index_path);
   free(h->notice);
+  cfg_free(&h->cfg);
   buf_free(&h->err);
   free(h);
 }
@@ -199,6 +200,16 @@ static int resolve_root(cns *h, const char *root) {
   return CNS_OK;
 }
 
+static int load_config(cns *h) {
+  char *path = cns_xasprintf("%s/.cnsearch/config", h->root);
+  buf err = BUF_INIT;
+  int rc = cfg_load(&h->cfg, path, &err);
+  if (rc) cns_seterr(h, rc, "%s", buf_str(&err));
+  buf_free(&err);
+  free(path);
+  return rc;
+}
+
 static int open_index(cns *h) {
   struct stat st;
   int exists = stat(h->index_path, &st) == 0;
@@ -221,6 +232,7 @@ int cns_open(const char *root, const char *index_path, int flags, cns **out,
   h->flags = flags;
   h->index_path = cns_xstrdup(index_path);
   int rc = resolve_root(h, root);
+  if (!rc) rc = load_config(h);
   if (!rc) rc = open_index(h);
   if (rc) {
     if (errmsg) *errmsg = cns_xstrdup(buf_str(&h->err));

@@ -108,6 +108,9 @@ function! s:run_nvim(argv) abort
       call jobstop(id)
     endif
   endtry
+  if status == -2
+    return {'status': -2, 'out': [], 'err': ['cnsearch: interrupted']}
+  endif
   return {'status': status,
         \ 'out': s:lines(get(opts, 'stdout', [])),
         \ 'err': s:lines(get(opts, 'stderr', []))}

@@ -105,9 +105,9 @@ typedef struct cns_hit {
 
 /* Search options. */
 typedef struct cns_search_opts {
-  long limit;            /* hits to return; 0 means all */
+  long limit;            /* hits to return; 0 means all; < 0 the config's */
   int files_only;        /* one hit per note (for -l): skips snippets */
-  int snippet_width;     /* bytes of context in a snippet (default 160) */
+  int snippet_width;     /* bytes of context in a snippet; 0 the config's */
   int explain;           /* fill cns_hit.explain */
   int sort;              /* CNS_SORT_* */
 } cns_search_opts;
@@ -131,5 +131,113 @@ void cns_search_free(cns_search *s);
 ** within edit distance 2 of the query's words, most frequent first.
 ** Returns a string "a, b" the caller frees with free(), or NULL. */
 char *cns_suggest(cns *db, const char *query, int max);
+
+/* ---- linked pages (docs/linked-pages.md) ----------------------------- */
+
+/* Options for cns_fetch(); zero means the default. */
+typedef struct cns_fetch_opts {
+  int jobs;              /* downloads at once (default 8; at most 2 per host) */
+  int refresh;           /* fetch every linked page again, revalidating */
+  long max_age_days;     /* > 0: fetch again pages older than this */
+  long timeout;          /* seconds for one download (default 30) */
+  long connect_timeout;  /* seconds to connect (default 10, <= timeout) */
+} cns_fetch_opts;
+
+/* Counters reported by cns_fetch() and handed to its progress callback. */
+typedef struct cns_fetch_stats {
+  long total;            /* pages to fetch or re-check this run */
+  long done;             /* of those, finished */
+  long fetched;          /* downloaded (or read) and stored with their text */
+  long unchanged;        /* revalidated (304 Not Modified, file unchanged) */
+  long skipped;          /* not text (images, PDFs...): recorded, no text */
+  long failed;           /* errors, recorded: cns_fetch_failures() lists them */
+  long pruned;           /* stored pages no note links any more, dropped */
+  long long bytes;       /* bytes received */
+} cns_fetch_stats;
+
+typedef void (*cns_fetch_progress_fn)(void *arg, const cns_fetch_stats *st);
+
+/*
+** Download every http(s) page the notes link to that the index does not
+** hold yet (every one with opts->refresh, or those older than
+** opts->max_age_days), and read linked local text files (.html, .rst,
+** .org...), storing their text for search.  Failures of single pages are
+** recorded and counted, not returned: the result is CNS_OK unless the
+** index cannot be written, or CNS_EINTR after cns_interrupt() -- and
+** even then every page finished so far is kept.  Does not bring the
+** notes themselves up to date; call cns_update() first.
+*/
+int cns_fetch(cns *db, const cns_fetch_opts *opts, cns_fetch_stats *stats,
+              cns_fetch_progress_fn progress, void *progress_arg);
+
+/* Call fn(arg, url, error) for every page whose last fetch failed, in
+** URL order.  The strings are valid during the call only. */
+typedef void (*cns_failure_fn)(void *arg, const char *url,
+                               const char *error);
+int cns_fetch_failures(cns *db, cns_failure_fn fn, void *arg);
+
+/* ---- the link graph ----------------------------------------------------- */
+
+#define CNS_LINK_INLINE 0    /* [text](url), autolinks, bare URLs */
+#define CNS_LINK_IMAGE  1    /* ![alt](url) */
+#define CNS_LINK_WIKI   2    /* [[Title]] */
+
+#define CNS_TARGET_NONE 0    /* dangling: no such note or file, outside the
+                                notes folder, or a scheme not followed */
+#define CNS_TARGET_NOTE 1    /* a note (possibly the same one: "#anchor") */
+#define CNS_TARGET_PAGE 2    /* a web page or a local non-note file */
+
+/* One link into or out of a note.  Strings are owned by the cns_links and
+** valid until the next cns_links_next() or cns_links_free(). */
+typedef struct cns_link {
+  int outgoing;          /* 1: a link in the note; 0: a backlink to it */
+  const char *path;      /* the note holding the link, relative to the root */
+  long line, column;     /* 1-based; column in bytes */
+  int kind;              /* CNS_LINK_* */
+  const char *text;      /* anchor (or alt) text; "" if none */
+  const char *url;       /* the destination as written */
+  int target_kind;       /* CNS_TARGET_* */
+  const char *target;    /* note path (relative to the root), URL or file
+                            path; NULL when CNS_TARGET_NONE */
+  const char *target_title; /* the note's or fetched page's title, or NULL */
+} cns_link;
+
+typedef struct cns_links cns_links;
+
+/*
+** The links of one note and the links to it (outgoing first, in the
+** note's order; then backlinks by path and line).  note is a path
+** (absolute, relative to the current folder or to the root, ending
+** optional), a title or a file name stem; CNS_EUSAGE when it names no
+** note or several.  The caller frees *out with cns_links_free().
+*/
+int cns_links_new(cns *db, const char *note, cns_links **out);
+/* The note's path relative to the root; owned by l. */
+const char *cns_links_path(const cns_links *l);
+/* Next link: CNS_OK with *link set, or CNS_DONE. */
+int cns_links_next(cns_links *l, const cns_link **link);
+void cns_links_free(cns_links *l);
+
+/* Keep the index fresh until cns_interrupt(): bring it up to date, then
+** update it whenever the notes change, calling report (may be NULL) after
+** each update.  CNS_EBUSY when another watcher runs for the same root. */
+typedef void (*cns_watch_fn)(void *arg, const cns_update_stats *st);
+int cns_watch(cns *db, cns_watch_fn report, void *arg);
+/* Is a watcher keeping this root's index fresh right now? */
+int cns_watcher_running(cns *db);
+
+/* What the index holds. */
+typedef struct cns_stats {
+  long long notes, sections, links, pages, tagged;
+  long long note_bytes;   /* size of the notes indexed */
+  long long index_bytes;  /* size of the index file (and its WAL) */
+  long long updated;      /* when the index was last written, Unix seconds */
+} cns_stats;
+int cns_get_stats(cns *db, cns_stats *out);
+
+/* Call fn for every tag with the number of notes carrying it, most used
+** first.  The tag string is valid during the call only. */
+typedef void (*cns_tag_fn)(void *arg, const char *tag, long count);
+int cns_each_tag(cns *db, cns_tag_fn fn, void *arg);
 
 #endif /* CNSEARCH_H */

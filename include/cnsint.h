@@ -53,6 +53,24 @@ char *buf_detach(buf *b);      /* never NULL: "" for an empty buffer */
 void buf_free(buf *b);
 const char *buf_str(const buf *b); /* "" for an empty buffer */
 
+/* ---------------------------------------------------------------- core/config.c
+** ROOT/.cnsearch/config. */
+typedef struct cns_config {
+  char **exts;       /* file name endings indexed, without the dot */
+  size_t nexts;
+  char **ignores;    /* gitignore-style patterns, relative to the root */
+  size_t nignores;
+  double weights[4]; /* bm25 weights: title, heading, link, body */
+  int snippet;       /* snippet length in bytes */
+  long limit;        /* default number of hits */
+} cns_config;
+void cfg_default(cns_config *c);
+/* Load path into *c (defaults where silent; a missing file is fine).
+** CNS_EUSAGE with "bad setting ... in config 'path' line N: why" in err. */
+int cfg_load(cns_config *c, const char *path, buf *err);
+void cfg_add(char ***v, size_t *n, const char *s);
+void cfg_free(cns_config *c);
+
 /* ---------------------------------------------------------------- core/tok.c
 ** The one tokenizer, shared by the index and by positions/snippets:
 ** unicode61 (diacritics folded, case folded) below porter stemming, with
@@ -129,6 +147,16 @@ int md_note_parse(const char *text, size_t len, const char *fallback_title,
              md_note *out);
 void md_note_free(md_note *n);
 
+/* ---------------------------------------------------------------- indexer/ignore.c
+** gitignore-style rules.  An ign_set is the rules of one file, relative
+** to the folder base ("" for the root); the caller frees it. */
+typedef struct ign_set ign_set;
+ign_set *ign_parse(const char *base, const char *text, size_t len);
+void ign_free(ign_set *s);
+/* 1 when the set ignores path (relative to the root), -1 when it
+** re-includes it, 0 when it says nothing. */
+int ign_match(const ign_set *s, const char *path, int is_dir);
+
 /* ---------------------------------------------------------------- indexer/scan.c
 ** Walk the notes root and list the note files with their size and mtime. */
 typedef struct scan_entry {
@@ -144,9 +172,11 @@ typedef struct scan_list {
 
 /* Returns CNS_OK, or CNS_EIO with a message in err when the root itself
 ** cannot be read.  Unreadable entries below it are counted in *skipped. */
-int scan_root(const char *root, scan_list *out, long *skipped, buf *err);
+int scan_root(const char *root, const cns_config *cfg, scan_list *out,
+              long *skipped, buf *err);
 void scan_list_free(scan_list *l);
-int scan_is_note_name(const char *name);
+/* Is name a note by its ending (the config's extensions)? */
+int scan_is_note_name(const cns_config *cfg, const char *name);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
@@ -174,6 +204,104 @@ int store_check(sqlite3 *db, buf *err);
 ** the file name; normalised to YYYY-MM-DD (YYYY-MM, YYYY).  Caller frees;
 ** NULL when there is none. */
 char *store_note_date(const char *path, const char *fm_date);
+/* One fetched page (or local text file) as stored; strings borrowed. */
+typedef struct store_page {
+  const char *url;          /* http(s) URL less #fragment, or root-relative path */
+  const char *final_url;    /* after redirects; NULL for files */
+  long status;              /* HTTP status; 0 when none came (stored NULL) */
+  const char *content_type;
+  const char *title, *heading, *body; /* body NULL: no text (not text, failed) */
+  long long fetched;        /* unix seconds */
+  const char *etag, *last_modified;
+  const char *error;        /* NULL on success */
+} store_page;
+/* Replace whatever is stored under pg->url with pg (page and page_fts). */
+int store_put_page(store *st, const store_page *pg, buf *err);
+/* Record another attempt at a stored page, keeping its text: status (if
+** > 0), error (NULL: it worked) and fetched.  For 304 Not Modified and for
+** refreshes that failed, whose old text stays searchable. */
+int store_mark_page(store *st, const char *url, long status,
+                    const char *error, long long fetched, buf *err);
+/* Drop the pages no link leads to any more; *n says how many. */
+int store_prune_pages(store *st, long *n, buf *err);
+
+/* ---------------------------------------------------------------- indexer/links.c
+** Where links lead.  links_target() is pure and runs at index time (its
+** result is link.target); which note a target names is asked at query
+** time, so renames, new notes and changed titles need no re-indexing. */
+
+/* link.target for a link of kind (MD_LINK_*) to url, written in the note
+** at note_path (relative to the root):
+**   http(s)          the URL, scheme and host lower-cased, #fragment cut
+**   local path       root-relative, '/'-separated, "."/".." resolved,
+**                    percent-decoded, #anchor and ?query cut; a leading
+**                    '/' means the root.  NULL if it climbs out of the root.
+**   wiki link        the page name, #anchor cut, blanks trimmed
+** NULL for other schemes (mailto:, file:, ...) and for "#anchor" alone.
+** Caller frees with free(). */
+char *links_target(const char *note_path, int kind, const char *url);
+/* 1 when target is an http(s) URL. */
+int links_is_web(const char *target);
+/* What fetch does with a local file, by its name: LINKS_FILE_HTML,
+** LINKS_FILE_TEXT, or 0 (not read: notes, images, unknown endings). */
+#define LINKS_FILE_HTML 1
+#define LINKS_FILE_TEXT 2
+int links_file_kind(const char *path);
+/* The note a stored link (kind, target) leads to: *id, or 0 when none.
+** Local paths: the note of that path, else of that path plus an ending
+** (".md" first).  Wiki names: the note of that title (ASCII case
+** ignored), else of that file name stem or path.  Ties go to the first
+** path in byte order. */
+int links_resolve(sqlite3 *db, int kind, const char *target, long long *id,
+                  buf *err);
+/* The note a user means by name: a path (absolute, relative to the
+** current folder, or relative to root; the ending may be left off), else
+** a title, else a file name stem.  *path (caller frees) is its path.
+** CNS_EUSAGE "no note 'x'" / "'x' names 2 notes: a.md, b.md; ..." */
+int links_find_note(sqlite3 *db, const char *root, const char *name,
+                    long long *id, char **path, buf *err);
+/* Note ids, ascending, without repeats. */
+typedef struct links_ids {
+  long long *v;
+  size_t n, cap;
+} links_ids;
+void links_ids_free(links_ids *ids);
+/* Notes holding a link that leads to note (backlinks; note itself left
+** out).  For the query filter links-to:NOTE. */
+int links_sources(sqlite3 *db, long long note, links_ids *out, buf *err);
+/* Notes that note's links lead to (itself left out).  For the query
+** filter linked-from:NOTE. */
+int links_dests(sqlite3 *db, long long note, links_ids *out, buf *err);
+
+/* ---------------------------------------------------------------- indexer/html.c
+** Page bytes to UTF-8 text.  Pure: no I/O, no SQL (libxml2's HTML
+** parser, never touching the network). */
+typedef struct html_text {
+  char *title;     /* <title>, else the first <h1>; NULL when neither */
+  char *heading;   /* each heading's text on its own line; "" if none */
+  char *body;      /* visible text, one line per block element */
+} html_text;
+/* Parse HTML bytes[0..len).  charset comes from the Content-Type header
+** (NULL: a <meta> charset, else UTF-8).  Fills *out, whose strings are
+** freed by html_text_free(), whatever the input. */
+void html_to_text(const char *bytes, size_t len, const char *charset,
+                  html_text *out);
+void html_text_free(html_text *t);
+/* Plain text to UTF-8: converted from charset when given and known; else
+** kept when valid UTF-8, else read as Windows-1252.  NUL bytes become
+** spaces.  Caller frees with free(); *out_len gets the length. */
+char *html_plain_to_utf8(const char *bytes, size_t len, const char *charset,
+                         size_t *out_len);
+
+/* ---------------------------------------------------------------- indexer/fetch.c
+** Downloading the linked pages (libcurl) and storing their text. */
+#define FETCH_OTHER    0   /* not text: recorded, skipped */
+#define FETCH_HTML     1
+#define FETCH_TEXT     2
+#define FETCH_MARKDOWN 3
+/* Classify a Content-Type header value.  *charset (caller frees; NULL
+** when none) gets its charset parameter, lower-cased. */
+int fetch_classify(const char *content_type, char **charset);
 
 /* ---------------------------------------------------------------- core/db.c
 ** The handle. */
@@ -185,6 +313,7 @@ struct cns {
   buf err;
   char *notice;
   volatile int interrupted; /* set by cns_interrupt() */
+  cns_config cfg;    /* ROOT/.cnsearch/config */
 };
 int cns_seterr(cns *h, int rc, const char *fmt, ...) CNS_PRINTF(3, 4);
 int cns_dberr(cns *h, const char *what);   /* CNS_EDB/ECORRUPT/EBUSY from the db state */

@@ -213,7 +213,7 @@ int cns_update(cns *h, int rebuild, cns_update_stats *stats,
   known_list kn = {0};
   plan p = {0};
   buf_reset(&h->err);
-  int rc = scan_root(h->root, &files, &stats->skipped, &h->err);
+  int rc = scan_root(h->root, &h->cfg, &files, &stats->skipped, &h->err);
   if (rc) rc = cns_seterr(h, rc, "%s", buf_str(&h->err));
   if (!rc) rc = load_known(h, &kn);
   if (!rc) {
@@ -227,6 +227,20 @@ int cns_update(cns *h, int rebuild, cns_update_stats *stats,
   return rc;
 }
 
+/* New files in the plan that cannot be read: an update skips them (and
+** says so), so they do not make the index out of date. */
+static long unreadable(cns *h, const plan *p) {
+  long n = 0;
+  for (size_t i = 0; i < p->nadd; i++) {
+    char *path = cns_xasprintf("%s/%s", h->root, p->add[i]->path);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) n++;
+    else close(fd);
+    free(path);
+  }
+  return n;
+}
+
 /* The index answers for the files as they are now: every note's size and
 ** mtime match its file, and every note file is in the index. */
 static int check_fresh(cns *h) {
@@ -235,12 +249,13 @@ static int check_fresh(cns *h) {
   scan_list files = {0};
   known_list kn = {0};
   plan p = {0};
-  int rc = scan_root(h->root, &files, &s.skipped, &h->err);
+  int rc = scan_root(h->root, &h->cfg, &files, &s.skipped, &h->err);
   if (rc) rc = cns_seterr(h, rc, "%s", buf_str(&h->err));
   if (!rc) rc = load_known(h, &kn);
   if (!rc) {
     make_plan(&files, &kn, 0, &p, &s);
-    if (p.nadd || p.ndrop)
+    s.added -= unreadable(h, &p);
+    if (s.added || s.changed || p.ndrop)
       rc = cns_seterr(h, CNS_ECORRUPT,
                       "index is out of date (%ld new, %ld changed, %ld "
                       "removed notes); run 'cnsearch index'",

@@ -27,11 +27,18 @@
 ** below it and at most MAX_SECTIONS sections are made (later headings
 ** stay inside the last one), so nothing grows quadratically.
 **
+** md4c itself is not trusted to stay inside its input: Debian 12's md4c
+** 0.4.8 reads the byte just past the end in places (a note ending in
+** "[x](" makes it look for the ')' at text[len]) and, should that byte be
+** a ')', reports text beyond the end.  Upstream fixed these after 0.4.8.
+** So md4c parses a private copy followed by MD_PAD NUL bytes, and any text
+** it reports that runs into the padding is cut at the note's end.
+**
 ** Text choices.  Plain text (headings, anchor text, url, title) decodes
 ** numeric entities and &amp; &lt; &gt; &quot; &apos; &nbsp; (as a space);
 ** other named entities are kept as written.  Code span text is included,
-** inline HTML is left out, soft and hard breaks become a space, NUL
-** becomes U+FFFD.
+** inline HTML is left out, soft and hard breaks (and any line end md4c
+** leaves inside text) become a space, NUL becomes U+FFFD.
 */
 #include <limits.h>
 #include <md4c.h>
@@ -47,6 +54,7 @@
 #define MAX_SECTIONS 20000 /* later headings do not start sections */
 #define SCAN_MAX 1024      /* bytes searched for a link's opener */
 #define PATH_SEP " \xE2\x80\xBA " /* " › " */
+#define MD_PAD 64          /* NUL bytes after md4c's copy of the note */
 
 /* ------------------------------------------------------------ line map
 ** A line ends at '\n', or at a '\r' not followed by '\n'.  A checkpoint
@@ -160,7 +168,10 @@ static void add_plain(buf *b, MD_TEXTTYPE type, const char *s, size_t n) {
   case MD_TEXT_SOFTBR: buf_addc(b, ' '); break;
   case MD_TEXT_ENTITY: add_entity(b, s, n); break;
   case MD_TEXT_HTML: break;
-  default: buf_add(b, s, n); break;
+  default: /* md4c can hand over a line end inside text (autolinks) */
+    for (size_t i = 0; i < n; i++)
+      buf_addc(b, s[i] == '\n' || s[i] == '\r' ? ' ' : s[i]);
+    break;
   }
 }
 
@@ -651,6 +662,11 @@ static int leave_span(MD_SPANTYPE type, void *detail, void *ud) {
 
 static int on_text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE n, void *ud) {
   pstate *st = ud;
+  uintptr_t a = (uintptr_t)s, end = (uintptr_t)(st->t + st->len);
+  if (a >= (uintptr_t)st->t && a < end + MD_PAD) { /* see MD_PAD */
+    if (a >= end) return 0;
+    if (n > end - a) n = (MD_SIZE)(end - a);
+  }
   size_t off = note_off(st, s, n);
   if (off != SIZE_MAX) {
     int top = st->nopen - 1;
@@ -713,6 +729,10 @@ int md_note_parse(const char *text, size_t len, const char *fallback_title,
   memset(&st, 0, sizeof st);
   memset(out, 0, sizeof *out);
   if (!text) text = "", len = 0;
+  char *copy = cns_xmalloc(len + MD_PAD);  /* see MD_PAD */
+  memcpy(copy, text, len);
+  memset(copy + len, 0, MD_PAD);
+  text = copy;
   st.t = text;
   st.len = len;
   st.out = out;
@@ -730,6 +750,7 @@ int md_note_parse(const char *text, size_t len, const char *fallback_title,
   while (rc == 0 && st.nopen) link_leave(&st); /* md4c balances; be safe */
   if (rc != 0) {
     state_free(&st);
+    free(copy);
     md_note_free(out);
     return CNS_ELIMIT;
   }
@@ -738,6 +759,7 @@ int md_note_parse(const char *text, size_t len, const char *fallback_title,
     out->title = cns_xstrdup(fallback_title ? fallback_title : "");
   out->tags = tag_join(&st.tags);
   state_free(&st);
+  free(copy);
   return CNS_OK;
 }
 

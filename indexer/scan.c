@@ -7,6 +7,8 @@
 ** path is resolved twice.  Hidden entries (".git", ".cnsearch", dot
 ** files) are skipped, as ripgrep does, and symbolic links are not
 ** followed, so a link can neither loop nor lead out of the root.
+** .gitignore and .cnsearchignore files, and the config's ignore
+** patterns, leave files and whole folders out (ignore.c).
 **
 ** The result is a list of (path relative to the root, size, mtime in ns),
 ** sorted by path, for index.c to compare with what the index holds.
@@ -17,19 +19,28 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cnsint.h"
 
 #define MAX_DEPTH 128
+#define MAX_IGNORE_FILE (1 << 20)
 
-int scan_is_note_name(const char *name) {
-  static const char *exts[] = {".md", ".markdown", ".mdx", ".txt"};
-  size_t n = strlen(name);
-  for (size_t i = 0; i < sizeof exts / sizeof *exts; i++) {
-    size_t e = strlen(exts[i]);
-    if (n > e && strcasecmp(name + n - e, exts[i]) == 0) return 1;
-  }
+typedef struct walker {
+  const cns_config *cfg;
+  scan_list *out;
+  long *skipped;
+  ign_set **sets;    /* rule sets in force, root first */
+  size_t nsets;
+  buf rel;           /* path of the current entry, relative to the root */
+} walker;
+
+int scan_is_note_name(const cns_config *cfg, const char *name) {
+  const char *dot = strrchr(name, '.');
+  if (!dot || dot == name) return 0;
+  for (size_t i = 0; i < cfg->nexts; i++)
+    if (strcasecmp(dot + 1, cfg->exts[i]) == 0) return 1;
   return 0;
 }
 
@@ -44,65 +55,116 @@ static void add_entry(scan_list *l, const char *path, const struct stat *st) {
   e->mtime = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 }
 
-static void walk(int dfd, buf *rel, int depth, scan_list *out, long *skipped);
+static int ignored(const walker *w, const char *path, int is_dir) {
+  for (size_t i = w->nsets; i-- > 0;) {
+    int m = ign_match(w->sets[i], path, is_dir);
+    if (m) return m > 0;
+  }
+  return 0;
+}
+
+static void push_set(walker *w, ign_set *s) {
+  w->sets = cns_xrealloc(w->sets, (w->nsets + 1) * sizeof *w->sets);
+  w->sets[w->nsets++] = s;
+}
+
+/* Read the ignore file `name` in the folder dfd, if there is one. */
+static int load_ignore_file(walker *w, int dfd, const char *name) {
+  int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return 0;
+  buf b = BUF_INIT;
+  char chunk[8192];
+  ssize_t n;
+  while ((n = read(fd, chunk, sizeof chunk)) > 0 && b.len < MAX_IGNORE_FILE)
+    buf_add(&b, chunk, (size_t)n);
+  close(fd);
+  push_set(w, ign_parse(buf_str(&w->rel), buf_str(&b), b.len));
+  buf_free(&b);
+  return 1;
+}
+
+static void walk(walker *w, int dfd, int depth);
 
 /* Visit one directory entry of the folder open as dfd. */
-static void visit(int dfd, const char *name, buf *rel, int depth,
-                  scan_list *out, long *skipped) {
+static void visit(walker *w, int dfd, const char *name, int depth) {
   struct stat st;
   if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    (*skipped)++;
+    (*w->skipped)++;
     return;
   }
-  size_t keep = rel->len;
-  if (rel->len) buf_addc(rel, '/');
-  buf_adds(rel, name);
-  if (S_ISDIR(st.st_mode)) {
+  size_t keep = w->rel.len;
+  if (w->rel.len) buf_addc(&w->rel, '/');
+  buf_adds(&w->rel, name);
+  int is_dir = S_ISDIR(st.st_mode);
+  if ((is_dir || S_ISREG(st.st_mode)) && ignored(w, w->rel.p, is_dir)) {
+    /* left out on purpose */
+  } else if (is_dir) {
     int sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub < 0 || depth >= MAX_DEPTH) {
-      (*skipped)++;
+      (*w->skipped)++;
       if (sub >= 0) close(sub);
     } else {
-      walk(sub, rel, depth + 1, out, skipped); /* closes sub */
+      walk(w, sub, depth + 1); /* closes sub */
     }
-  } else if (S_ISREG(st.st_mode) && scan_is_note_name(name)) {
-    add_entry(out, rel->p, &st);
+  } else if (S_ISREG(st.st_mode) && scan_is_note_name(w->cfg, name)) {
+    add_entry(w->out, w->rel.p, &st);
   }
-  rel->len = keep;
-  rel->p[keep] = 0;
+  w->rel.len = keep;
+  w->rel.p[keep] = 0;
 }
 
 /* Walk the folder open as dfd; takes ownership of dfd. */
-static void walk(int dfd, buf *rel, int depth, scan_list *out, long *skipped) {
+static void walk(walker *w, int dfd, int depth) {
   DIR *d = fdopendir(dfd);
   if (!d) {
     close(dfd);
-    (*skipped)++;
+    (*w->skipped)++;
     return;
   }
+  size_t sets = w->nsets;
+  load_ignore_file(w, dfd, ".gitignore");
+  load_ignore_file(w, dfd, ".cnsearchignore");
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
     if (de->d_name[0] == '.') continue; /* ".", "..", hidden */
-    if (de->d_type == DT_REG && !scan_is_note_name(de->d_name)) continue;
-    visit(dirfd(d), de->d_name, rel, depth, out, skipped);
+    if (de->d_type == DT_REG && !scan_is_note_name(w->cfg, de->d_name))
+      continue;
+    visit(w, dirfd(d), de->d_name, depth);
   }
   closedir(d);
+  while (w->nsets > sets) ign_free(w->sets[--w->nsets]);
 }
 
 static int by_path(const void *a, const void *b) {
   return strcmp(((const scan_entry *)a)->path, ((const scan_entry *)b)->path);
 }
 
-int scan_root(const char *root, scan_list *out, long *skipped, buf *err) {
+/* The config's ignore patterns, as one rule set at the root. */
+static ign_set *config_rules(const cns_config *cfg) {
+  buf b = BUF_INIT;
+  for (size_t i = 0; i < cfg->nignores; i++) {
+    buf_adds(&b, cfg->ignores[i]);
+    buf_addc(&b, '\n');
+  }
+  ign_set *s = ign_parse("", buf_str(&b), b.len);
+  buf_free(&b);
+  return s;
+}
+
+int scan_root(const char *root, const cns_config *cfg, scan_list *out,
+              long *skipped, buf *err) {
   int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     buf_addf(err, "cannot open notes folder '%s': %s", root, strerror(errno));
     return CNS_EIO;
   }
-  buf rel = BUF_INIT;
-  buf_adds(&rel, "");
-  walk(fd, &rel, 0, out, skipped);
-  buf_free(&rel);
+  walker w = {cfg, out, skipped, NULL, 0, BUF_INIT};
+  buf_adds(&w.rel, "");
+  push_set(&w, config_rules(cfg));
+  walk(&w, fd, 0);
+  while (w.nsets) ign_free(w.sets[--w.nsets]);
+  free(w.sets);
+  buf_free(&w.rel);
   if (out->n) qsort(out->v, out->n, sizeof *out->v, by_path);
   return CNS_OK;
 }

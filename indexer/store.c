@@ -13,8 +13,16 @@
 **   section(id, note, ord, off, len, line, heading)
 **       The note cut at its top-level headings: body[off, off+len) starts
 **       on line `line`.  Sections tile the body exactly.
-**   link(id, note, section, off, line, col, kind, text, url, title)
-**       Every link, image and wiki link, at its exact position.
+**   link(id, note, section, off, line, col, kind, text, url, title,
+**        target)
+**       Every link, image and wiki link, at its exact position.  target
+**       is what the link points at, worked out from the URL alone by
+**       links.c (links_target): a root-relative path for a local link
+**       ("../papers/fsdp.md#x" in "notes/a.md" -> "papers/fsdp.md"), the
+**       URL less its #fragment for http(s), the page name for a wiki
+**       link; NULL when it leads nowhere (outside the root, mailto:...).
+**       Whether a note of that path or title exists is asked at query
+**       time, so a note created later is linked without re-indexing.
 **   note_fts USING fts5(title, heading, link, body, content='note')
 **       The word index, one row per note (so "all words" means all words
 **       in the note, wherever they are), tokenized by tok.c's "cns".  It
@@ -26,6 +34,19 @@
 **       Every three-character sequence of every note, without positions:
 **       regex search asks it for the notes holding all the trigrams of
 **       the literals a pattern requires, and runs PCRE2 on those alone.
+**   page(id, url UNIQUE, final_url, status, content_type, title,
+**        heading, link, body, fetched, etag, last_modified, error)
+**       The text behind the links (fetch.c): one row per http(s) URL or
+**       local non-note text file (url is then the root-relative path),
+**       keyed so that page.url = link.target joins a page to every link
+**       to it.  body is NULL when there is no text (a failure, an image);
+**       error is NULL unless the last attempt failed.  Written in batches
+**       outside note updates, so a fetch never holds the index for long.
+**   page_fts USING fts5(title, heading, link, body, content='page')
+**       The pages' word index, with note_fts's columns (link is always
+**       empty) so that one MATCH expression runs on both.  Only rows with
+**       a body are in it; a row leaves it with its old values, like
+**       note_fts.
 **
 ** Every update runs in one IMMEDIATE transaction (index.c) in WAL mode:
 ** readers see the old index or the new one, and a crash at any moment
@@ -71,13 +92,32 @@ static const char *schema_sql =
     "  kind INTEGER NOT NULL,\n"
     "  text TEXT NOT NULL,\n"
     "  url TEXT NOT NULL,\n"
-    "  title TEXT\n"
+    "  title TEXT,\n"
+    "  target TEXT\n"
     ");\n"
     "CREATE INDEX link_by_note ON link(note);\n"
+    "CREATE INDEX link_by_target ON link(target);\n"
     "CREATE VIRTUAL TABLE note_fts USING fts5(title, heading, link, body,\n"
     "  content='note', content_rowid='id', tokenize='cns');\n"
     "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note',\n"
     "  content_rowid='id', tokenize='trigram', detail='none');\n"
+    "CREATE TABLE page(\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  url TEXT NOT NULL UNIQUE,\n"
+    "  final_url TEXT,\n"
+    "  status INTEGER,\n"
+    "  content_type TEXT,\n"
+    "  title TEXT,\n"
+    "  heading TEXT,\n"
+    "  link TEXT,\n"
+    "  body TEXT,\n"
+    "  fetched INTEGER NOT NULL,\n"
+    "  etag TEXT,\n"
+    "  last_modified TEXT,\n"
+    "  error TEXT\n"
+    ");\n"
+    "CREATE VIRTUAL TABLE page_fts USING fts5(title, heading, link, body,\n"
+    "  content='page', content_rowid='id', tokenize='cns');\n"
     "PRAGMA user_version = 1;\n";
 
 int store_schema(sqlite3 *db, buf *err) {
@@ -105,8 +145,8 @@ static const char *stmt_sql[S_COUNT] = {
     "INSERT INTO note_tri(rowid, body) VALUES(?,?)",
     "INSERT INTO section(note, ord, off, len, line, heading) "
     "VALUES(?,?,?,?,?,?)",
-    "INSERT INTO link(note, section, off, line, col, kind, text, url, title) "
-    "VALUES(?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO link(note, section, off, line, col, kind, text, url, title, "
+    "target) VALUES(?,?,?,?,?,?,?,?,?,?)",
     "INSERT INTO note_fts(note_fts, rowid, title, heading, link, body) "
     "SELECT 'delete', id, title, heading, link, body FROM note WHERE id=?",
     "INSERT INTO note_tri(note_tri, rowid, body) "
@@ -116,9 +156,13 @@ static const char *stmt_sql[S_COUNT] = {
     "DELETE FROM link WHERE note=?",
 };
 
+enum { P_FTS_DEL, P_DEL, P_ADD, P_FTS_ADD, P_MARK, P_PRUNE_FTS, P_PRUNE,
+       P_COUNT };
+
 struct store {
   sqlite3 *db;
   sqlite3_stmt *st[S_COUNT];
+  sqlite3_stmt *pg[P_COUNT]; /* page writers, prepared on first use */
 };
 
 static int fail(store *s, buf *err, const char *what) {
@@ -145,6 +189,7 @@ int store_open(sqlite3 *db, store **out, buf *err) {
 void store_close(store *s) {
   if (!s) return;
   for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(s->st[i]);
+  for (int i = 0; i < P_COUNT; i++) sqlite3_finalize(s->pg[i]);
   free(s);
 }
 
@@ -252,11 +297,13 @@ static int put_sections(store *s, long long id, const md_note *md,
   return rc;
 }
 
-static int put_links(store *s, long long id, const md_note *md, buf *err) {
+static int put_links(store *s, long long id, const char *path,
+                     const md_note *md, buf *err) {
   sqlite3_stmt *st = s->st[S_LINK];
   int rc = CNS_OK;
   for (size_t i = 0; i < md->nlinks && !rc; i++) {
     const md_link *k = &md->links[i];
+    char *target = links_target(path, k->kind, k->url);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, k->section);
     sqlite3_bind_int64(st, 3, (long long)k->off);
@@ -266,7 +313,9 @@ static int put_links(store *s, long long id, const md_note *md, buf *err) {
     bind_str(st, 7, k->text);
     bind_str(st, 8, k->url);
     bind_str(st, 9, k->title);
+    bind_str(st, 10, target);
     rc = run(s, st, err, "store a link");
+    free(target);
   }
   return rc;
 }
@@ -282,7 +331,7 @@ int store_put_note(store *s, const char *path, long long size,
   buf_free(&l);
   if (rc) return rc;
   rc = put_sections(s, id, md, err);
-  if (!rc) rc = put_links(s, id, md, err);
+  if (!rc) rc = put_links(s, id, path, md, err);
   return rc;
 }
 
@@ -295,6 +344,95 @@ int store_delete_note(store *s, long long id, buf *err) {
     sqlite3_bind_int64(st, 1, id);
     rc = run(s, st, err, "remove a note from the index");
   }
+  return rc;
+}
+
+/* ---- pages ---------------------------------------------------------- */
+
+/* A page is replaced whole (delete, then insert): nothing refers to
+** page.id, pages are joined by url, so a new id costs nothing and keeps
+** this to one code path.  page_fts only holds rows with a body. */
+static const char *page_sql[P_COUNT] = {
+    "INSERT INTO page_fts(page_fts, rowid, title, heading, link, body) "
+    "SELECT 'delete', id, title, heading, link, body FROM page "
+    "WHERE url=? AND body IS NOT NULL",
+    "DELETE FROM page WHERE url=?",
+    "INSERT INTO page(url, final_url, status, content_type, title, heading, "
+    "link, body, fetched, etag, last_modified, error) "
+    "VALUES(?,?,?,?,?,?,'',?,?,?,?,?)",
+    "INSERT INTO page_fts(rowid, title, heading, link, body) "
+    "VALUES(?,?,?,'',?)",
+    "UPDATE page SET status=coalesce(?2, status), error=?3, fetched=?4 "
+    "WHERE url=?1",
+    "INSERT INTO page_fts(page_fts, rowid, title, heading, link, body) "
+    "SELECT 'delete', id, title, heading, link, body FROM page "
+    "WHERE body IS NOT NULL AND url NOT IN "
+    "(SELECT target FROM link WHERE target IS NOT NULL)",
+    "DELETE FROM page WHERE url NOT IN "
+    "(SELECT target FROM link WHERE target IS NOT NULL)",
+};
+
+static sqlite3_stmt *page_stmt(store *s, int i, buf *err, int *rc) {
+  if (!s->pg[i] &&
+      sqlite3_prepare_v3(s->db, page_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                         &s->pg[i], NULL) != SQLITE_OK) {
+    *rc = fail(s, err, "prepare the page writer");
+    return NULL;
+  }
+  return s->pg[i];
+}
+
+int store_put_page(store *s, const store_page *pg, buf *err) {
+  int rc = CNS_OK;
+  sqlite3_stmt *st;
+  for (int i = P_FTS_DEL; i <= P_DEL && !rc; i++) {
+    if (!(st = page_stmt(s, i, err, &rc))) return rc;
+    bind_str(st, 1, pg->url);
+    rc = run(s, st, err, "replace a page");
+  }
+  if (rc || !(st = page_stmt(s, P_ADD, err, &rc))) return rc;
+  bind_str(st, 1, pg->url);
+  bind_str(st, 2, pg->final_url);
+  if (pg->status > 0) sqlite3_bind_int64(st, 3, pg->status);
+  bind_str(st, 4, pg->content_type);
+  bind_str(st, 5, pg->title);
+  bind_str(st, 6, pg->heading);
+  bind_str(st, 7, pg->body);
+  sqlite3_bind_int64(st, 8, pg->fetched);
+  bind_str(st, 9, pg->etag);
+  bind_str(st, 10, pg->last_modified);
+  bind_str(st, 11, pg->error);
+  if ((rc = run(s, st, err, "store a page")) != CNS_OK || !pg->body) return rc;
+  long long id = sqlite3_last_insert_rowid(s->db);
+  if (!(st = page_stmt(s, P_FTS_ADD, err, &rc))) return rc;
+  sqlite3_bind_int64(st, 1, id);
+  bind_str(st, 2, pg->title);
+  bind_str(st, 3, pg->heading ? pg->heading : "");
+  bind_str(st, 4, pg->body);
+  return run(s, st, err, "index a page");
+}
+
+int store_mark_page(store *s, const char *url, long status,
+                    const char *error, long long fetched, buf *err) {
+  int rc = CNS_OK;
+  sqlite3_stmt *st = page_stmt(s, P_MARK, err, &rc);
+  if (!st) return rc;
+  bind_str(st, 1, url);
+  if (status > 0) sqlite3_bind_int64(st, 2, status);
+  bind_str(st, 3, error);
+  sqlite3_bind_int64(st, 4, fetched);
+  return run(s, st, err, "update a page");
+}
+
+int store_prune_pages(store *s, long *n, buf *err) {
+  int rc = CNS_OK;
+  sqlite3_stmt *st;
+  *n = 0;
+  for (int i = P_PRUNE_FTS; i <= P_PRUNE && !rc; i++) {
+    if (!(st = page_stmt(s, i, err, &rc))) return rc;
+    rc = run(s, st, err, "drop pages no note links");
+  }
+  if (!rc) *n = (long)sqlite3_changes(s->db);
   return rc;
 }
 
@@ -388,7 +526,8 @@ int store_check(sqlite3 *db, buf *err) {
   if (rc) return rc;
   if (sqlite3_exec(db,
                    "INSERT INTO note_fts(note_fts) VALUES('integrity-check');"
-                   "INSERT INTO note_tri(note_tri) VALUES('integrity-check');",
+                   "INSERT INTO note_tri(note_tri) VALUES('integrity-check');"
+                   "INSERT INTO page_fts(page_fts) VALUES('integrity-check');",
                    NULL, NULL, NULL) != SQLITE_OK) {
     buf_addf(err, "the word index does not match the notes: %s",
              sqlite3_errmsg(db));

@@ -33,11 +33,9 @@
 #include <string.h>
 #include "cnsint.h"
 
-/* Field weights for bm25(note_fts, title, heading, link, body). */
-#define W_TITLE   10.0
-#define W_HEADING 4.0
-#define W_LINK    2.0
-#define W_BODY    1.0
+/* Field weights for bm25(note_fts, title, heading, link, body) come from
+** the config (core/config.c gives the defaults). */
+#define W(s, i) ((s)->h->cfg.weights[i])
 
 typedef struct term {
   tok_list toks;     /* the term in query-mode tokens (a phrase if > 1) */
@@ -240,8 +238,8 @@ static char *note_sql(const cns_search *s, int with_match, int explain) {
   buf sql = BUF_INIT;
   buf_adds(&sql, "SELECT n.id, n.path, n.title, n.date");
   if (with_match) {
-    buf_addf(&sql, ", bm25(note_fts, %g, %g, %g, %g)", W_TITLE, W_HEADING,
-             W_LINK, W_BODY);
+    buf_addf(&sql, ", bm25(note_fts, %g, %g, %g, %g)", W(s, 0), W(s, 1),
+             W(s, 2), W(s, 3));
     if (explain)
       buf_adds(&sql, ", bm25(note_fts,1,0,0,0), bm25(note_fts,0,1,0,0), "
                      "bm25(note_fts,0,0,1,0), bm25(note_fts,0,0,0,1)");
@@ -630,18 +628,20 @@ static void fill_place(cns_search *s, hitrec *r, const note_text *t,
   buf sn = BUF_INIT;
   snip_range *sr = cns_xmalloc((nr + 1) * sizeof *sr);
   for (size_t i = 0; i < nr; i++) sr[i] = (snip_range){rg[i].start, rg[i].end};
-  int width = s->opts.snippet_width > 0 ? s->opts.snippet_width : 160;
+  int width = s->opts.snippet_width > 0 ? s->opts.snippet_width
+                                        : s->h->cfg.snippet;
   snip_make(t->body, t->len, sr, nr, width, &sn, &r->marks, &r->h.nmarks);
   free(sr);
   r->snippet = buf_detach(&sn);
 }
 
-static void explain_hit(hitrec *r, const noterow *n, double local, size_t k) {
+static void explain_hit(const cns_search *s, hitrec *r, const noterow *n,
+                        double local, size_t k) {
   r->explain = cns_xasprintf(
       "tier %d; note bm25 %.3f (title %.3f, heading %.3f, link %.3f, body "
       "%.3f; weights %g/%g/%g/%g); section %zu of note, cluster %.2f",
       n->tier, n->score, n->field[0], n->field[1], n->field[2], n->field[3],
-      W_TITLE, W_HEADING, W_LINK, W_BODY, k + 1, local);
+      W(s, 0), W(s, 1), W(s, 2), W(s, 3), k + 1, local);
 }
 
 static hitrec *new_hit(cns_search *s, const noterow *n, double score) {
@@ -664,7 +664,7 @@ static void whole_note_hit(cns_search *s, const noterow *n,
   range rg = {t->nsecs ? t->secs[k].off : 0, t->nsecs ? t->secs[k].off : 0, -1};
   if (t->nsecs) r->heading = cns_xstrdup(t->secs[k].heading);
   fill_place(s, r, t, &rg, 1);
-  if (s->opts.explain) explain_hit(r, n, 0, 0);
+  if (s->opts.explain) explain_hit(s, r, n, 0, 0);
 }
 
 static void section_hits(cns_search *s, const noterow *n, const note_text *t,
@@ -678,7 +678,7 @@ static void section_hits(cns_search *s, const noterow *n, const note_text *t,
     r->heading = cns_xstrdup(t->secs[v[k].sec].heading);
     /* the place is where the terms cluster best; marks from there on */
     fill_place(s, r, t, &rv->v[v[k].at], v[k].first + v[k].count - v[k].at);
-    if (s->opts.explain) explain_hit(r, n, v[k].local, k);
+    if (s->opts.explain) explain_hit(s, r, n, v[k].local, k);
   }
   if (nv == 0) whole_note_hit(s, n, t);
   free(v);
@@ -865,6 +865,7 @@ int cns_search_new(cns *h, const char *query, const cns_search_opts *opts,
   cns_search *s = cns_xcalloc(1, sizeof *s);
   s->h = h;
   if (opts) s->opts = *opts;
+  if (!opts || s->opts.limit < 0) s->opts.limit = h->cfg.limit;
   *out = NULL;
   buf err = BUF_INIT;
   int rc = qp_compile(query, strlen(query), &s->plan, &err);

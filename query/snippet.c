@@ -27,9 +27,10 @@ static int is_space(unsigned char c) {
          c == '\v' || c < 0x20 || c == 0x7f;
 }
 
-static size_t line_start(const char *t, size_t off) {
+/* Where the line holding off (<= len) starts. */
+static size_t line_start(const char *t, size_t len, size_t off) {
   while (off > 0 && t[off - 1] != '\n' &&
-         !(t[off - 1] == '\r' && t[off] != '\n'))
+         !(t[off - 1] == '\r' && (off >= len || t[off] != '\n')))
     off--;
   return off;
 }
@@ -55,7 +56,7 @@ void snip_linecol(const char *t, size_t len, size_t off, long *line,
 static void window(const char *t, size_t len, const snip_range *r, int width,
                    size_t *ws, size_t *we) {
   size_t w = width > 20 ? (size_t)width : 20;
-  size_t ls = line_start(t, r->start);
+  size_t ls = line_start(t, len, r->start);
   size_t s = r->start - ls <= w / 2 ? ls : r->start - w / 3;
   while (s > 0 && s < len && is_cont((unsigned char)t[s])) s--;
   if (s > ls) { /* do not start inside a word */

@@ -17,6 +17,7 @@ setup() { # a fresh copy of corpus/ at $NOTES, index inside it
   NOTES=$TMP/notes
   rm -rf "$NOTES"
   cp -R "$ROOT/corpus" "$NOTES"
+  rm -rf "$NOTES/.cnsearch" # an index a developer's run left in corpus/
   export CNSEARCH_NOTES=$NOTES
   unset CNSEARCH_INDEX NO_COLOR
 }

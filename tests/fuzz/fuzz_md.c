@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; i < n.nsections; i++) {
     const md_section *s = &n.sections[i];
     ENSURE(s->heading != NULL);
-    ENSURE(strchr(s->heading, '\n') == NULL);
+    ENSURE(strpbrk(s->heading, "\r\n") == NULL);
     ENSURE(s->level >= 0 && s->level <= 6);
     if (i > 0) {
       ENSURE(s->len > 0);
@@ -107,6 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 0; i < n.nlinks; i++) {
     const md_link *l = &n.links[i];
     ENSURE(l->url != NULL && l->text != NULL);
+    ENSURE(!strpbrk(l->text, "\r\n") && !strpbrk(l->url, "\r\n"));
+    ENSURE(!l->title || !strpbrk(l->title, "\r\n"));
     ENSURE(l->kind == MD_LINK_INLINE || l->kind == MD_LINK_IMAGE ||
            l->kind == MD_LINK_WIKI);
     ENSURE(l->off < size);

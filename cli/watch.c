@@ -1,0 +1,26 @@
+/*
+** watch.c -- `cnsearch watch`: keep the index fresh until Ctrl-C.
+**
+** While it runs, searches on the same notes skip their freshness walk
+** (the library's cns_watcher_running()).  Each update that changed
+** something is reported on stderr; Ctrl-C or SIGTERM ends it with exit 0.
+*/
+#include <stdio.h>
+#include "cli/cli.h"
+
+static void report(void *arg, const cns_update_stats *st) {
+  const opts *o = arg;
+  if (o->quiet || !(st->added || st->changed || st->removed)) return;
+  fprintf(stderr, "cnsearch: %ld added, %ld changed, %ld removed\n",
+          st->added, st->changed, st->removed);
+}
+
+int cli_watch(const opts *o) {
+  cns *h;
+  if (cli_open(o, CNS_OPEN_CREATE, &h)) return EXIT_ERROR;
+  if (!o->quiet) fprintf(stderr, "cnsearch: watching '%s' (Ctrl-C to stop)\n", h->root);
+  int rc = cns_watch(h, report, (void *)o);
+  if (rc) rc = cli_fail_rc(h, rc);
+  cns_close(h);
+  return rc;
+}
