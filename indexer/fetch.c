@@ -9,15 +9,22 @@
 ** dropped first, so the table stays what the notes point at.
 **
 ** Downloading is libcurl's multi interface on one thread: at most
-** opts->jobs transfers at once and at most PER_HOST to one host (jobs
-** are grouped by host and started round-robin across hosts, so one site
-** linked a thousand times neither hogs the slots nor gets hammered).
+** opts->jobs transfers at once and at most PER_HOST to one host[:port]
+** (jobs are grouped by host and started round-robin across hosts, so
+** one site linked a thousand times neither hogs the slots nor gets
+** hammered).  We schedule rather than let libcurl queue (its
+** MAX_HOST_CONNECTIONS), because a queued transfer's timeout would run
+** while it waits.
 ** Every transfer is bounded: connect and total timeouts, MAX_REDIRS
 ** redirects, MAX_BYTES of body (announced or received: past it the
 ** transfer is aborted and recorded as "too big"), http and https only,
 ** also after a redirect.  Compressed bodies are accepted and inflated by
 ** libcurl.  A page stored with an ETag or Last-Modified is revalidated
 ** (If-None-Match / If-Modified-Since); 304 means "unchanged".
+**
+** Local files are read directly (realpath checked against the root: a
+** symbolic link cannot lead out), with their mtime in ns as
+** last_modified; an unchanged file is only marked as checked.
 **
 ** Bytes become text by content type (fetch_classify): HTML through
 ** html.c, text/plain and markdown converted to UTF-8 as they are; any
@@ -131,6 +138,7 @@ typedef struct fetcher {
   size_t nres, cap;
   struct timespec last_flush;
   long long now;
+  buf err;           /* the store's messages */
 } fetcher;
 
 static long long ms_since(const struct timespec *t) {
@@ -161,19 +169,29 @@ static void result_free(result *r) {
 static int write_one(fetcher *f, const result *r) {
   if (r->keep_text)
     return store_mark_page(f->st, r->url, r->status, r->error, r->fetched,
-                           &f->h->err);
+                           &f->err);
   store_page pg = {r->url, r->final_url, r->status, r->content_type,
                    r->title, r->heading, r->body, r->fetched, r->etag,
                    r->last_modified, r->error};
-  return store_put_page(f->st, &pg, &f->h->err);
+  return store_put_page(f->st, &pg, &f->err);
 }
 
 static int write_batch(fetcher *f) {
-  int rc = store_begin(f->st, &f->h->err);
+  buf_reset(&f->err);
+  int rc = store_begin(f->st, &f->err);
   for (size_t i = 0; i < f->nres && !rc; i++) rc = write_one(f, &f->res[i]);
-  if (!rc) rc = store_commit(f->st, &f->h->err);
+  if (!rc) rc = store_commit(f->st, &f->err);
   if (rc) store_rollback(f->st);
   return rc;
+}
+
+/* The message for a failed write (store.c's, in f->err). */
+static int write_error(fetcher *f, int rc) {
+  if (rc == CNS_EBUSY)
+    return cns_seterr(f->h, rc, "index '%s' is locked by another cnsearch; "
+                                "try again", f->h->index_path);
+  return cns_seterr(f->h, rc, "%s in '%s'", buf_str(&f->err),
+                    f->h->index_path);
 }
 
 /* Write the finished pages in one transaction.  An interrupt that lands
@@ -183,9 +201,8 @@ static int flush(fetcher *f) {
   clock_gettime(CLOCK_MONOTONIC, &f->last_flush);
   if (!f->nres) return CNS_OK;
   int rc = write_batch(f);
-  if (rc && db_rc_to_cns(sqlite3_errcode(f->h->db)) == CNS_EINTR)
-    rc = write_batch(f);
-  if (rc) rc = cns_dberr(f->h, "store fetched pages");
+  if (rc == CNS_EINTR) rc = write_batch(f);
+  if (rc) rc = write_error(f, rc);
   for (size_t i = 0; i < f->nres; i++) result_free(&f->res[i]);
   f->nres = 0;
   return rc;
@@ -470,7 +487,6 @@ static CURL *make_easy(fetcher *f, xfer *x) {
                                            : DEFAULT_CONNECT;
   if (connect > timeout) connect = timeout;
   curl_easy_setopt(e, CURLOPT_URL, x->j->url);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -686,12 +702,12 @@ static int fetch_web(fetcher *f, joblist *jobs) {
 /* ---- the entry points -------------------------------------------------- */
 
 static int prune(fetcher *f) {
-  int rc = store_begin(f->st, &f->h->err);
-  if (!rc) rc = store_prune_pages(f->st, &f->stats->pruned, &f->h->err);
-  if (!rc) rc = store_commit(f->st, &f->h->err);
+  int rc = store_begin(f->st, &f->err);
+  if (!rc) rc = store_prune_pages(f->st, &f->stats->pruned, &f->err);
+  if (!rc) rc = store_commit(f->st, &f->err);
   if (rc) {
     store_rollback(f->st);
-    return cns_dberr(f->h, "drop unlinked pages");
+    return write_error(f, rc);
   }
   return CNS_OK;
 }
@@ -717,8 +733,8 @@ int cns_fetch(cns *h, const cns_fetch_opts *opts, cns_fetch_stats *stats,
   f.now = (long long)time(NULL);
   clock_gettime(CLOCK_MONOTONIC, &f.last_flush);
   joblist web = {0}, files = {0};
-  int rc = store_open(h->db, &f.st, &h->err);
-  if (rc) rc = cns_dberr(h, "prepare the page writer");
+  int rc = store_open(h->db, &f.st, &f.err);
+  if (rc) rc = write_error(&f, rc);
   if (!rc) rc = prune(&f);
   if (!rc) rc = load_jobs(&f, 0, &files);
   if (!rc) rc = load_jobs(&f, 1, &web);
@@ -730,6 +746,7 @@ int cns_fetch(cns *h, const cns_fetch_opts *opts, cns_fetch_stats *stats,
   if (!rc) rc = frc;
   for (size_t i = 0; i < f.nres; i++) result_free(&f.res[i]);
   free(f.res);
+  buf_free(&f.err);
   store_close(f.st);
   jobs_free(&web);
   jobs_free(&files);

@@ -64,6 +64,8 @@ static void window(const char *t, size_t len, const snip_range *r, int width,
     while (k < r->start && !is_space((unsigned char)t[k])) k++;
     if (k < r->start) s = k + 1;
   }
+  if (s < 3 && r->start >= 3 && len >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0)
+    s = 3; /* a byte order mark is not text */
   size_t e = s + w < len ? s + w : len;
   if (e < r->end) e = r->end < len ? r->end : len;
   if (e < len) { /* end at a word break when one is near */

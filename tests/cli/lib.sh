@@ -23,7 +23,7 @@ setup() { # a fresh copy of corpus/ at $NOTES, index inside it
 }
 
 pass() { PASSED=$((PASSED + 1)); }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $NAME: $*"; }
+fail() { FAILED=$((FAILED + 1)); printf "FAIL: %s: %s\n" "$NAME" "$*"; }
 
 # run CMD...: runs it, sets $OUT, $ERR, $RC
 run() {
