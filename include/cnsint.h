@@ -180,7 +180,9 @@ int scan_is_note_name(const cns_config *cfg, const char *name);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* bump on any schema change */
+#define CNS_STR_(x) #x
+#define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;
 /* Create the schema in an empty database (PRAGMA user_version 0). */
 int store_schema(sqlite3 *db, buf *err);

@@ -118,7 +118,7 @@ static const char *schema_sql =
     ");\n"
     "CREATE VIRTUAL TABLE page_fts USING fts5(title, heading, link, body,\n"
     "  content='page', content_rowid='id', tokenize='cns');\n"
-    "PRAGMA user_version = 1;\n";
+    "PRAGMA user_version = " CNS_STR(STORE_SCHEMA_VERSION) ";\n";
 
 int store_schema(sqlite3 *db, buf *err) {
   char *msg = NULL;

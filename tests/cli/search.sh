@@ -91,4 +91,12 @@ run "$BIN" -C "$NOTES" --no-update -l sequoia
 expect_eq "$OUT" "$NOTES/papers/speculative-decoding.md" "absolute path outside cwd"
 cd "$TMP"
 
+# An index made by another schema version is rebuilt, with a notice.
+sqlite3 "$NOTES/.cnsearch/index.db" 'PRAGMA user_version = 1'
+run "$BIN" -C "$NOTES" -l sequoia
+expect_rc 0 "search after a version change"
+expect_match "$ERR" "^cnsearch: index '.*' was made by another version of cnsearch; rebuilding it$" "rebuild notice"
+run "$BIN" -C "$NOTES" check
+expect_rc 0 "check after the rebuild"
+
 finish
