@@ -49,6 +49,7 @@ static const option options[] = {
     {0, "null", ARG_NONE, OFF(null_sep), NULL, "end paths with NUL instead of newline (with -l/-c)"},
     {0, "absolute", ARG_NONE, OFF(absolute), NULL, "print absolute paths"},
     {0, "explain", ARG_NONE, OFF(explain), NULL, "show how each hit's score was formed"},
+    {0, "no-linked", ARG_NONE, OFF(no_linked), NULL, "search the notes alone, not the pages they link to (see 'fetch')"},
     {0, "no-update", ARG_NONE, OFF(no_update), NULL, "search the index as it is, without checking the notes for changes"},
     {0, "rebuild", ARG_NONE, OFF(rebuild), NULL, "with 'index': drop the index and build it again"},
     {'q', "quiet", ARG_NONE, OFF(quiet), NULL, "with index, fetch and watch: print nothing but errors"},

@@ -18,11 +18,14 @@
 **     and pronounceable pseudo-words filling the long tail, so a corpus
 **     has a few very common terms and many rare ones, as real text does.
 **     Each note also leans on a couple of dozen "topic" words of its own,
-**     which gives BM25 something to rank.  The vocabulary does not depend
+**     which gives BM25 something to rank, and 0.5% of the words are made
+**     up on the spot (names, typos, identifiers), so the vocabulary keeps
+**     growing with the corpus as real text does and every size has words
+**     found in only one or two notes.  The fixed vocabulary does not depend
 **     on the seed, so a query word means the same thing in every corpus;
 **   - sizes are log-normal (median 2x --min-note) clipped to
 **     [--min-note, --max-note]: with the defaults, ~4.5 KB on average,
-**     so 45 MB is ~10k notes, with a tail of 100-200 KB notes;
+**     so 45 MB is ~9.7k notes, with a tail of 100-200 KB notes;
 **   - structure: optional front matter (title, date, tags; 40% of notes),
 **     an H1, ## and ### sections, paragraphs with **bold**, `code` and
 **     #tags, bullet, numbered and task lists, fenced code blocks, quotes
@@ -308,7 +311,9 @@ static void place(uint8_t *used, uint32_t want, const char *s) {
   put_word(want, s);
 }
 
-static char *pseudo_word(rng *r) {
+/* Write a pronounceable word of syl syllables (at least 3 letters) to
+** tmp (>= 64 bytes); returns its length. */
+static size_t syllables(rng *r, int syl, char *tmp) {
   static const char *on[] = {"b",  "c",  "d",  "f",  "g",  "h",  "k",
                              "l",  "m",  "n",  "p",  "r",  "s",  "t",
                              "v",  "w",  "z",  "br", "cr", "dr", "fl",
@@ -318,10 +323,7 @@ static char *pseudo_word(rng *r) {
                              "y", "oo", "ei"};
   static const char *co[] = {"", "", "", "n", "r", "s", "l", "t", "m", "x",
                              "nd", "st", "rk", "ng"};
-  char tmp[64];
   size_t n = 0;
-  unsigned roll = below(r, 100); /* 1-3 syllables, mostly 2: ~6 letters */
-  int syl = roll < 25 ? 1 : roll < 80 ? 2 : 3;
   for (int i = 0; i < syl || n < 3; i++) {
     const char *parts[3] = {on[below(r, N(on))], vo[below(r, N(vo))],
                             co[below(r, N(co))]};
@@ -332,6 +334,13 @@ static char *pseudo_word(rng *r) {
     }
   }
   tmp[n] = 0;
+  return n;
+}
+
+static char *pseudo_word(rng *r) {
+  char tmp[64];
+  unsigned roll = below(r, 100); /* 1-3 syllables, mostly 2: ~6 letters */
+  syllables(r, roll < 25 ? 1 : roll < 80 ? 2 : 3, tmp);
   return strdup(tmp);
 }
 
@@ -619,6 +628,12 @@ static void sentence(note *n, const gen *g) {
       addf(o, "#%s", tags[below(&n->r, N(tags))]);
     } else if (k < 45) {
       addf(o, "%d", range(&n->r, 0, 9999));
+    } else if (k < 50) { /* a word from outside the vocabulary: names,
+                         ** typos, identifiers; keeps the vocabulary growing
+                         ** with the corpus (Heaps' law), so that every size
+                         ** has words found in one or two notes */
+      char tmp[64];
+      add(o, tmp, syllables(&n->r, range(&n->r, 3, 4), tmp));
     } else {
       const word *w = pick(n);
       size_t at = o->len;

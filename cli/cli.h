@@ -18,6 +18,7 @@ typedef struct opts {
   const char *dir, *index, *color, *sort;
   long limit;
   int files, count, vimgrep, json, no_update, null_sep, absolute, explain;
+  int no_linked;
   int rebuild, help, version, quiet;
   long jobs, max_age;  /* fetch: --jobs, --max-age */
   int refresh, failed; /* fetch: --refresh, --failed */

@@ -85,6 +85,7 @@ static int run_search(const opts *o, cns *h, const char *query) {
   so.limit = o->limit; /* -1 when not given: the config's default */
   so.files_only = o->files;
   so.explain = o->explain;
+  so.no_linked = o->no_linked;
   so.sort = sort_order(o);
   printer *p = choose_printer(o);
   setup_printer(p, o, h);

@@ -96,6 +96,7 @@ typedef struct cns_hit {
   const char *date;      /* front matter or file name date, or NULL */
   const char *via_url;   /* set when the hit was found through a linked page */
   const char *via_title;
+  const char *via_text;  /* the anchor text of the link, for linked pages */
   long line, column;     /* 1-based; column in bytes */
   long end_column;       /* column just past the matched text on that line */
   double score;          /* higher is better */
@@ -110,6 +111,7 @@ typedef struct cns_search_opts {
   int snippet_width;     /* bytes of context in a snippet; 0 the config's */
   int explain;           /* fill cns_hit.explain */
   int sort;              /* CNS_SORT_* */
+  int no_linked;         /* search the notes alone, not the pages they link */
 } cns_search_opts;
 
 #define CNS_SORT_RANK 0

@@ -332,6 +332,8 @@ int db_rc_to_cns(int sqlite_rc);
 #define QP_F_TAG     6   /* exact tag (arg: tag, lower-case, no '#') */
 #define QP_F_AFTER   7   /* note date >= arg (YYYY[-MM[-DD]]) */
 #define QP_F_BEFORE  8   /* note date <  arg */
+#define QP_F_LINKS_TO    9   /* notes linking to the note arg names */
+#define QP_F_LINKED_FROM 10  /* notes the note arg names links to */
 
 typedef struct qp_filter {
   int field;         /* QP_F_* */

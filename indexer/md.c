@@ -35,10 +35,11 @@
 ** it reports that runs into the padding is cut at the note's end.
 **
 ** Text choices.  Plain text (headings, anchor text, url, title) decodes
-** numeric entities and &amp; &lt; &gt; &quot; &apos; &nbsp; (as a space);
-** other named entities are kept as written.  Code span text is included,
-** inline HTML is left out, soft and hard breaks (and any line end md4c
-** leaves inside text) become a space, NUL becomes U+FFFD.
+** numeric entities (a control character as a space) and &amp; &lt; &gt;
+** &quot; &apos; &nbsp; (as a space); other named entities are kept as
+** written.  Code span text is included, inline HTML is left out, soft
+** and hard breaks (and any line end md4c leaves inside text) become a
+** space, NUL becomes U+FFFD.
 */
 #include <limits.h>
 #include <md4c.h>
@@ -150,6 +151,7 @@ static void add_entity(buf *b, const char *s, size_t n) {
               : hex ? ((s[i] | 0x20) - 'a' + 10) : 0;
       if (c <= 0x10FFFF) c = c * (hex ? 16 : 10) + (unsigned long)d;
     }
+    if ((c > 0 && c < 0x20) || c == 0x7f) c = ' '; /* "&#10;" is no line end */
     add_utf8(b, c);
     return;
   }

@@ -59,6 +59,8 @@ static void add_via(buf *b, const cns_hit *h) {
   print_add_json(b, h->via_url);
   buf_adds(b, ",\"title\":");
   print_add_json(b, h->via_title);
+  buf_adds(b, ",\"anchor\":");
+  print_add_json(b, h->via_text);
   buf_addc(b, '}');
 }
 

@@ -68,7 +68,7 @@
 
 /* ------------------------------------------------------------ fields */
 
-enum { K_COLUMN, K_LITERAL, K_TAG, K_DATE };
+enum { K_COLUMN, K_LITERAL, K_TAG, K_DATE, K_NOTE };
 
 static const struct field {
   const char *name;
@@ -85,6 +85,8 @@ static const struct field {
   {"url", K_LITERAL, -1, QP_F_URL},
   {"after", K_DATE, -1, QP_F_AFTER},
   {"before", K_DATE, -1, QP_F_BEFORE},
+  {"links-to", K_NOTE, -1, QP_F_LINKS_TO},       /* arg: a note, as typed */
+  {"linked-from", K_NOTE, -1, QP_F_LINKED_FROM},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -401,7 +403,8 @@ static void lex_field(parser *p, token *t, size_t i, size_t colon, int f) {
 /* The known field whose name runs from i to a ':', or -1. */
 static int field_at(const parser *p, size_t i, size_t *colon) {
   size_t j = i;
-  while (j < p->len && p->q[j] >= 'a' && p->q[j] <= 'z') j++;
+  while (j < p->len && ((p->q[j] >= 'a' && p->q[j] <= 'z') || p->q[j] == '-'))
+    j++;
   if (j == i || j >= p->len || p->q[j] != ':') return -1;
   for (size_t f = 0; f < NFIELDS; f++)
     if (strlen(fields[f].name) == j - i &&
@@ -576,6 +579,7 @@ static int valid_date(const char *s, size_t n) {
 static char *filter_arg(parser *p, const token *t, const struct field *f) {
   const char *v = p->q + t->a;
   size_t n = t->b - t->a;
+  if (f->kind == K_NOTE) return copy_text(v, n); /* search.c resolves it */
   if (t->vkind == V_REGEX) return cns_xstrndup(v, n);
   if (f->kind == K_LITERAL) return literal_pattern(v, n);
   if (f->kind == K_DATE) {

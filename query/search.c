@@ -74,6 +74,7 @@ typedef struct noterow {
 typedef struct hitrec {
   cns_hit h;
   char *path, *title, *heading, *snippet, *date, *explain;
+  char *via_url, *via_title, *via_text;
   size_t *marks;
 } hitrec;
 
@@ -85,6 +86,7 @@ struct cns_search {
   size_t nterms;
   rx **filter_rx;    /* per plan filter; NULL for non-regex ones */
   char **trigram;    /* per plan filter: note_tri expression for /re/, or NULL */
+  char **idset;      /* per plan filter: "(1,2,3)" for links-to:/linked-from: */
   tok_ctx *tok;
   sqlite3_stmt *body_st, *sec_st, *link_st;
   hitrec *hits;
@@ -101,6 +103,9 @@ static void hit_free(hitrec *r) {
   free(r->snippet);
   free(r->date);
   free(r->explain);
+  free(r->via_url);
+  free(r->via_title);
+  free(r->via_text);
   free(r->marks);
 }
 
@@ -123,6 +128,9 @@ static void hit_seal(hitrec *r) {
   r->h.marks = r->marks;
   r->h.date = r->date;
   r->h.explain = r->explain;
+  r->h.via_url = r->via_url;
+  r->h.via_title = r->via_title;
+  r->h.via_text = r->via_text;
 }
 
 void cns_search_free(cns_search *s) {
@@ -136,6 +144,9 @@ void cns_search_free(cns_search *s) {
       rx_free(s->filter_rx[i]);
       free(s->trigram[i]);
     }
+  if (s->plan && s->idset)
+    for (size_t i = 0; i < s->plan->nfilters; i++) free(s->idset[i]);
+  free(s->idset);
   free(s->filter_rx);
   free(s->trigram);
   sqlite3_finalize(s->body_st);
@@ -181,6 +192,35 @@ static int compile_filters(cns_search *s) {
   return CNS_OK;
 }
 
+/* links-to:NOTE and linked-from:NOTE become a list of note ids. */
+static int resolve_links(cns_search *s) {
+  qp_plan *p = s->plan;
+  s->idset = cns_xcalloc(p->nfilters + 1, sizeof *s->idset);
+  for (size_t i = 0; i < p->nfilters; i++) {
+    int f = p->filters[i].field;
+    if (f != QP_F_LINKS_TO && f != QP_F_LINKED_FROM) continue;
+    long long id;
+    char *path = NULL;
+    links_ids ids = {0};
+    buf err = BUF_INIT, set = BUF_INIT;
+    int rc = links_find_note(s->h->db, s->h->root, p->filters[i].arg, &id,
+                             &path, &err);
+    if (!rc)
+      rc = f == QP_F_LINKS_TO ? links_sources(s->h->db, id, &ids, &err)
+                              : links_dests(s->h->db, id, &ids, &err);
+    buf_addc(&set, '(');
+    for (size_t k = 0; k < ids.n; k++) buf_addf(&set, "%s%lld", k ? "," : "", ids.v[k]);
+    buf_addc(&set, ')');
+    s->idset[i] = buf_detach(&set);
+    if (rc) cns_seterr(s->h, rc, "%s", buf_str(&err));
+    links_ids_free(&ids);
+    free(path);
+    buf_free(&err);
+    if (rc) return rc;
+  }
+  return CNS_OK;
+}
+
 static int tokenize_terms(cns_search *s) {
   qp_plan *p = s->plan;
   s->terms = cns_xcalloc(p->nterms + 1, sizeof *s->terms);
@@ -208,7 +248,8 @@ static int prepare(cns_search *s, sqlite3_stmt **st, const char *sql) {
 
 /* ---- the note query ------------------------------------------------- */
 
-static void add_filter_sql(buf *sql, const qp_filter *f, int param) {
+static void add_filter_sql(buf *sql, const qp_filter *f, int param,
+                           const char *ids) {
   const char *fn = f->caseless ? "regexpi" : "regexp";
   buf_adds(sql, f->negated ? " AND NOT " : " AND ");
   switch (f->field) {
@@ -229,6 +270,8 @@ static void add_filter_sql(buf *sql, const qp_filter *f, int param) {
     break;
   case QP_F_AFTER: buf_addf(sql, "coalesce(n.date >= ?%d, 0)", param); break;
   case QP_F_BEFORE: buf_addf(sql, "coalesce(n.date < ?%d, 0)", param); break;
+  case QP_F_LINKS_TO:
+  case QP_F_LINKED_FROM: buf_addf(sql, "n.id IN %s", ids); break;
   }
 }
 
@@ -256,7 +299,7 @@ static char *note_sql(const cns_search *s, int with_match, int explain) {
       buf_addf(&sql, " AND n.id IN (SELECT rowid FROM note_tri WHERE "
                      "note_tri MATCH ?%d)",
                (int)(i + 2 + s->plan->nfilters));
-    add_filter_sql(&sql, &s->plan->filters[i], (int)i + 2);
+    add_filter_sql(&sql, &s->plan->filters[i], (int)i + 2, s->idset[i]);
   }
   buf_adds(&sql, with_match ? " ORDER BY 5" : " ORDER BY n.path");
   return buf_detach(&sql);
@@ -790,6 +833,105 @@ static int run_tier(cns_search *s, const char *match, int tier, seen *done) {
   return rc;
 }
 
+/* ---- hits through linked pages ------------------------------------- */
+
+/* A page's score counts for this much of a direct hit's: a note that
+** only links to the answer ranks below one that holds it. */
+#define VIA_FACTOR 0.5
+#define VIA_SNIPPET_SCAN (256 * 1024) /* bytes of a page searched for a snippet */
+
+static char *page_sql(const cns_search *s) {
+  buf sql = BUF_INIT;
+  buf_addf(&sql,
+           "SELECT n.id, n.path, n.title, n.date, bm25(page_fts, %g, %g, %g, "
+           "%g), k.line, k.col, k.text, p.url, p.title, p.body, "
+           "(SELECT heading FROM section WHERE note = n.id AND ord = k.section) "
+           "FROM page_fts JOIN page p ON p.id = page_fts.rowid "
+           "JOIN link k ON k.target = p.url AND k.kind = %d "
+           "JOIN note n ON n.id = k.note WHERE page_fts MATCH ?1",
+           W(s, 0), W(s, 1), W(s, 2), W(s, 3), MD_LINK_INLINE);
+  for (size_t i = 0; i < s->plan->nfilters; i++) {
+    if (s->trigram[i])
+      buf_addf(&sql, " AND n.id IN (SELECT rowid FROM note_tri WHERE "
+                     "note_tri MATCH ?%d)",
+               (int)(i + 2 + s->plan->nfilters));
+    add_filter_sql(&sql, &s->plan->filters[i], (int)i + 2, s->idset[i]);
+  }
+  buf_adds(&sql, " ORDER BY 5, n.path, k.line");
+  return buf_detach(&sql);
+}
+
+/* The snippet of a via hit: the page's text around the query's words. */
+static void page_snippet(cns_search *s, hitrec *r, const char *body,
+                         size_t len) {
+  tok_list doc = {0};
+  rangev rv = {0};
+  size_t scan = len < VIA_SNIPPET_SCAN ? len : VIA_SNIPPET_SCAN;
+  if (tok_run(s->tok, body, scan, 0, &doc) == SQLITE_OK)
+    for (size_t i = 0; i < s->nterms; i++)
+      term_ranges(&doc, &s->terms[i], (int)i, &rv);
+  tok_list_free(&doc);
+  if (rv.n > 1) qsort(rv.v, rv.n, sizeof *rv.v, by_start);
+  snip_range *sr = cns_xmalloc((rv.n + 1) * sizeof *sr);
+  for (size_t i = 0; i < rv.n; i++) sr[i] = (snip_range){rv.v[i].start, rv.v[i].end};
+  if (!rv.n) sr[0] = (snip_range){0, 0};
+  buf sn = BUF_INIT;
+  int width = s->opts.snippet_width > 0 ? s->opts.snippet_width : s->h->cfg.snippet;
+  snip_make(body, len, sr, rv.n ? rv.n : 1, width, &sn, &r->marks, &r->h.nmarks);
+  r->snippet = buf_detach(&sn);
+  free(sr);
+  free(rv.v);
+}
+
+static void via_hit(cns_search *s, sqlite3_stmt *st, const noterow *n) {
+  hitrec *r = new_hit(s, n, n->score);
+  const char *text = (const char *)sqlite3_column_text(st, 7);
+  const char *head = (const char *)sqlite3_column_text(st, 11);
+  r->h.line = sqlite3_column_int(st, 5);
+  r->h.column = sqlite3_column_int(st, 6);
+  r->via_text = cns_xstrdup(text ? text : "");
+  r->h.end_column = r->h.column + (long)strlen(r->via_text) + 2;
+  r->via_url = cns_xstrdup((const char *)sqlite3_column_text(st, 8));
+  const char *pt = (const char *)sqlite3_column_text(st, 9);
+  r->via_title = pt ? cns_xstrdup(pt) : NULL;
+  r->heading = cns_xstrdup(head ? head : "");
+  const char *body = (const char *)sqlite3_column_blob(st, 10);
+  size_t len = (size_t)sqlite3_column_bytes(st, 10);
+  page_snippet(s, r, body ? body : "", body ? len : 0);
+  if (s->opts.explain)
+    r->explain = cns_xasprintf("via a linked page: page bm25 %.3f x %.2f",
+                               n->score / VIA_FACTOR, VIA_FACTOR);
+}
+
+/* Places where a note links to a page that answers the query. */
+static int run_linked(cns_search *s, seen *done) {
+  char *sql = page_sql(s);
+  sqlite3_stmt *st;
+  int rc = prepare(s, &st, sql), step;
+  free(sql);
+  if (rc) return rc;
+  sqlite3_bind_text(st, 1, s->plan->match, -1, SQLITE_STATIC);
+  bind_filters(s, st);
+  while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    noterow n;
+    row_to_note(st, 0, 0, &n);
+    n.score *= VIA_FACTOR;
+    if (s->opts.files_only) {
+      if (was_seen(done, n.id)) continue;
+      if (!could_place(s, 0, n.score)) break;
+      mark_seen(done, n.id);
+      s->notes_seen++;
+      file_hit(s, &n);
+      continue;
+    }
+    if (!could_place(s, 0, n.score)) break;
+    via_hit(s, st, &n);
+  }
+  if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = query_error(s);
+  sqlite3_finalize(st);
+  return rc;
+}
+
 static int by_path(const void *a, const void *b) {
   const hitrec *x = a, *y = b;
   int c = strcmp(x->path, y->path);
@@ -830,6 +972,7 @@ static int run_all(cns_search *s) {
   int rc;
   if (s->plan->match) {
     rc = run_tier(s, s->plan->match, 0, &done);
+    if (!rc && !s->opts.no_linked) rc = run_linked(s, &done);
     int short_of = s->opts.limit <= 0 || s->notes_seen < (size_t)s->opts.limit;
     if (!rc && s->plan->match_any && short_of &&
         strcmp(s->plan->match_any, s->plan->match) != 0)
@@ -847,6 +990,7 @@ static int run_all(cns_search *s) {
 
 static int prepare_all(cns_search *s) {
   int rc = compile_filters(s);
+  if (!rc) rc = resolve_links(s);
   if (!rc && tok_open(s->h->db, &s->tok) != SQLITE_OK)
     rc = cns_dberr(s->h, "start the tokenizer");
   if (!rc) rc = tokenize_terms(s);

@@ -43,7 +43,7 @@ cat > "$NOTES/web.md" <<EOF
 - [script]($U/script.html), [plain]($U/plain.txt), [md]($U/notes.md)
 - [latin]($U/latin1.html), [meta]($U/meta.html), [gzip]($U/gzip.html)
 - [missing]($U/missing), [chain]($U/r1), [loop]($U/loop), [to file]($U/to-file)
-- [big]($U/big), [big stream]($U/bigstream), [slow]($SLOW/slow)
+- [big]($U/big), [big stream]($U/bigstream), [slow]($SLOW/slow), [flaky]($U/flaky)
 - [blob]($U/blob.png) and ![only an image]($U/image-only.png)
 - [other note](other.md), [spec](refs/spec.html), [guide](refs/guide.rst), [gone](refs/gone.html)
 - [escape](../../etc/passwd), [escape 2](refs/../../x.html)
@@ -56,7 +56,7 @@ printf '<p>outsideword</p>' > "$TMP/x.html"
 # ---- the first fetch --------------------------------------------------
 CNSEARCH_FETCH_TIMEOUT=2 run "$BIN" fetch
 expect_rc 0 "fetch exits 0 although pages failed"
-expect_eq "$ERR" "cnsearch: fetched 10, unchanged 0, not text 1, failed 7 — cnsearch fetch --failed to list them" "summary"
+expect_eq "$ERR" "cnsearch: fetched 11, unchanged 0, not text 1, failed 7 — cnsearch fetch --failed to list them" "summary"
 expect_eq "$OUT" "" "fetch prints nothing on stdout"
 expect_match "$(count_of agent)" '^cnsearch/[0-9.]+ \(\+notes search\)$' "User-Agent names cnsearch"
 
@@ -126,6 +126,7 @@ expect_eq "$(served /page.html 304)" 1 "refresh sent If-None-Match and got 304"
 expect_eq "$(served /page.html 200)" 1 "refresh did not download the page again"
 expect_match "$(q "select body from page where url = '$U/page.html'")" zebrafinch "304 keeps the text"
 expect_eq "$(served /plain.txt 200)" 2 "a page without validators is downloaded again"
+expect_eq "$(q "select status || ' ' || error || ' ' || body from page where url = '$U/flaky'")" "503 HTTP 503 flakyword" "a failed refresh keeps the text it had"
 run "$BIN" check
 expect_rc 0 "check after refresh"
 
@@ -186,5 +187,24 @@ interrupt KILL "$TMP/i3" 3
 expect_eq "$(sqlite3 "$TMP/i3/.cnsearch/index.db" "select count(*) from page where body is not null")" 3 "KILL after a batch: its pages kept"
 run "$BIN" -C "$TMP/i3" check
 expect_rc 0 "check after KILL"
+
+# ---- searching what the links point to --------------------------------
+run "$BIN" --no-update --vimgrep zebrafinch allocator
+expect_rc 0 "a word only in a linked page finds the note"
+expect_match "$OUT" '(^|/)web.md:3:3:' "the hit is the line and column of the link"
+run "$BIN" --no-update --json zebrafinch
+expect_match "$OUT" '"via":\{"url":"http://127.0.0.1:[0-9]+/page.html","title":"Quokka Systems & Friends","anchor":"page"\}' "--json carries via"
+expect_match "$OUT" '"snippet":"[^"]*zebrafinch' "the snippet comes from the page"
+run "$BIN" --no-update --color=never zebrafinch
+expect_match "$OUT" '\(via http://127.0.0.1:[0-9]+/page.html\)' "human output says via"
+run "$BIN" --no-update --no-linked zebrafinch
+expect_rc 1 "--no-linked searches the notes alone"
+run "$BIN" --no-update -l localspecword
+expect_match "$OUT" '(^|/)web.md$' "a linked local file's text finds the note"
+run "$BIN" --no-update -l localscriptword
+expect_rc 1 "script text of a local page is not indexed"
+run "$BIN" --no-update --vimgrep 'Web links'
+first=$(printf '%s\n' "$OUT" | head -n 1)
+expect_match "$first" '(^|/)web.md:1:' "a direct hit ranks above linked pages"
 
 finish

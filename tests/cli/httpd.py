@@ -20,6 +20,7 @@ fixed set of pages, each for one behaviour of `cnsearch fetch`:
   /bigstream       20 MB streamed with no Content-Length
   /slow            never answers (sleeps until the server is killed)
   /blob.png        image/png bytes
+  /flaky           200 the first time, 503 after that
   /hold?N          answers after 0.3 s; the most requests held at once is
                    reported by /count as "hold-max N" (the per-host limit)
   /to-file         redirects to file:///etc/passwd
@@ -173,6 +174,13 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 hold["now"] -= 1
             self.reply(200, b"<p>held holdword</p>")
+        elif p == "/flaky":
+            with lock:
+                first = (p, 200) not in counts
+            if first:
+                self.reply(200, b"<title>Flaky</title><p>flakyword</p>")
+            else:
+                self.reply(503, b"<p>down</p>")
         elif p == "/blob.png":
             self.reply(200, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "image/png")
         elif p == "/count":

@@ -7,7 +7,6 @@
 # a percent-encoded name, an extensionless path), --json, exit codes.
 . "$(dirname "$0")/lib.sh"
 setup
-rm -rf "$NOTES/.cnsearch" # an index left by another build is not ours
 cd "$TMP"
 
 # Backlinks: every note that links papers/fsdp.md, each at its link.
