@@ -41,6 +41,16 @@ expect_eq "$(printf '%s\n' "$OUT" | sort | tr '\n' ' ')" "notes/blog/2024-06-02-
 S -l -n 0 'before:2024-05-15' 'after:2024-05'
 expect_eq "$OUT" "notes/hardware/2024-05-14-tpu-v5e.md" "before: and after: (date in file name)"
 
+# links-to: and linked-from: follow the link graph.
+S -l -n 0 'links-to:papers/fsdp.md'
+want=$(grep -rl 'fsdp.md' "$NOTES" --include='*.md' | grep -v '/papers/fsdp.md$' | sed "s|^$TMP/||" | sort)
+expect_eq "$(printf '%s\n' "$OUT" | sort)" "$want" "links-to: lists the notes linking to a note"
+S -l -n 0 'linked-from:index.md' fsdp
+expect_match "$OUT" 'papers/fsdp.md' "linked-from: with a word"
+S -l 'links-to:no-such-note'
+expect_rc 2 "links-to: an unknown note"
+expect_match "$ERR" "^cnsearch: no note 'no-such-note'" "unknown note message"
+
 # url: points at the link itself.
 S --vimgrep -n 0 'url:/tilewright/'
 expect_rc 0 "url: filter"
