@@ -223,7 +223,10 @@ static char *index_file(const opts *o, const char *root) {
 
 static cns *g_handle; /* for the signal handler */
 
+volatile sig_atomic_t cli_signal;
+
 static void on_signal(int sig) {
+  cli_signal = sig;
   if (g_handle) cns_interrupt(g_handle);
   signal(sig, SIG_DFL);
 }
@@ -235,7 +238,7 @@ int cli_fail(const char *msg) {
 
 int cli_fail_rc(cns *h, int rc) {
   cli_fail(cns_errmsg(h));
-  if (rc == CNS_EINTR) return 130;
+  if (rc == CNS_EINTR) return 128 + (cli_signal ? cli_signal : SIGINT);
   return EXIT_ERROR;
 }
 

@@ -8,6 +8,7 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <signal.h>
 #include "cnsint.h"
 
 #define EXIT_FOUND 0
@@ -32,6 +33,9 @@ typedef struct command {
   int (*run)(const opts *o); /* its arguments are o->argv[1 .. o->argc) */
   int max_args;
 } command;
+
+/* The signal that interrupted the command (SIGINT, SIGTERM), or 0. */
+extern volatile sig_atomic_t cli_signal;
 
 /* Print "cnsearch: MSG; see 'cnsearch --help'" and exit 2. */
 void cli_die_usage(const char *fmt, ...) CNS_PRINTF(1, 2) CNS_NORETURN;

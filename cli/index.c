@@ -2,7 +2,7 @@
 ** index.c -- `cnsearch index` and `cnsearch check`.
 **
 ** index brings the index up to date (or, with --rebuild, builds it anew
-** in one transaction) and reports what changed on stderr; check verifies
+** in one transaction; a damaged index is replaced by a new one) and reports what changed on stderr; check verifies
 ** SQLite's, FTS5's and cnsearch's own invariants and that the index
 ** answers for the notes as they are now.
 */
@@ -12,8 +12,16 @@
 int cli_index(const opts *o) {
   cns *h;
   cns_update_stats st;
-  if (cli_open(o, CNS_OPEN_CREATE, &h)) return EXIT_ERROR;
+  int flags = CNS_OPEN_CREATE | (o->rebuild ? CNS_OPEN_REBUILD : 0);
+  if (cli_open(o, flags, &h)) return EXIT_ERROR;
   int rc = cli_update(o, h, o->rebuild, &st);
+  if (rc == CNS_ECORRUPT && o->rebuild) {
+    /* damage SQLite only found while reading: the index is a cache */
+    fprintf(stderr, "cnsearch: index '%s' is damaged; making a new one\n",
+            h->index_path);
+    rc = cns_reset(h);
+    if (!rc) rc = cli_update(o, h, 1, &st);
+  }
   if (rc) rc = cli_fail_rc(h, rc);
   else if (!o->quiet)
     fprintf(stderr, "cnsearch: %ld notes: %ld added, %ld changed, %ld "

@@ -95,6 +95,7 @@ static int run_search(const opts *o, cns *h, const char *query) {
     p->free(p);
     return cli_fail_rc(h, rc);
   }
+  cli_show_notice(h);
   int n = print_hits(s, p);
   cns_search_free(s);
   p->free(p);

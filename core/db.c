@@ -117,6 +117,21 @@ static int pragma_int(sqlite3 *db, const char *sql, int *out) {
   return rc == SQLITE_DONE ? frc : rc;
 }
 
+/* Say so when the index (or its folder, where SQLite keeps its WAL) is
+** read-only; 0 when that is not the trouble. */
+static int not_writable(cns *h) {
+  char *dir = cns_xstrdup(h->index_path), *slash = strrchr(dir, '/');
+  if (slash) *slash = 0;
+  const char *d = slash ? (dir[0] ? dir : "/") : ".";
+  int ro = access(h->index_path, W_OK) != 0 || access(d, W_OK) != 0;
+  if (ro)
+    cns_seterr(h, CNS_EIO, "cannot write index '%s': %s is read-only; use "
+               "--no-update, or --index to put the index elsewhere",
+               h->index_path, access(h->index_path, W_OK) ? "the file" : "its folder");
+  free(dir);
+  return ro;
+}
+
 static int setup_connection(cns *h) {
   sqlite3_busy_timeout(h->db, 10000);
   sqlite3_extended_result_codes(h->db, 0);
@@ -130,7 +145,7 @@ static int setup_connection(cns *h) {
   if (sqlite3_exec(h->db,
                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                    NULL, NULL, NULL) != SQLITE_OK)
-    return cns_dberr(h, "set up the index");
+    return not_writable(h) ? CNS_EIO : cns_dberr(h, "set up the index");
   return CNS_OK;
 }
 
@@ -167,6 +182,10 @@ static int ensure_schema(cns *h) {
           SQLITE_OK)
     return cns_dberr(h, "read the index");
   if (version == STORE_SCHEMA_VERSION) return CNS_OK;
+  if (version == 0 && tables == 0 && (h->flags & CNS_OPEN_READONLY))
+    return cns_seterr(h, CNS_ECORRUPT,
+                      "index '%s' is damaged; run 'cnsearch index --rebuild'",
+                      h->index_path);
   if (h->flags & CNS_OPEN_READONLY)
     return cns_seterr(h, CNS_EUSAGE,
                       "index '%s' was made by another version; run "
@@ -226,6 +245,26 @@ static int open_index(cns *h) {
   return rc;
 }
 
+int cns_reset(cns *h) {
+  sqlite3_close_v2(h->db);
+  h->db = NULL;
+  remove_index_files(h->index_path);
+  return open_index(h);
+}
+
+/* CNS_OPEN_REBUILD: a damaged index is only a cache; start a new one. */
+static int open_or_replace(cns *h) {
+  int rc = open_index(h);
+  if (rc != CNS_ECORRUPT || !(h->flags & CNS_OPEN_REBUILD)) return rc;
+  sqlite3_close_v2(h->db);
+  h->db = NULL;
+  remove_index_files(h->index_path);
+  free(h->notice);
+  h->notice = cns_xasprintf("index '%s' was damaged; made a new one",
+                            h->index_path);
+  return open_index(h);
+}
+
 int cns_open(const char *root, const char *index_path, int flags, cns **out,
              char **errmsg) {
   cns *h = cns_xcalloc(1, sizeof *h);
@@ -233,7 +272,7 @@ int cns_open(const char *root, const char *index_path, int flags, cns **out,
   h->index_path = cns_xstrdup(index_path);
   int rc = resolve_root(h, root);
   if (!rc) rc = load_config(h);
-  if (!rc) rc = open_index(h);
+  if (!rc) rc = open_or_replace(h);
   if (rc) {
     if (errmsg) *errmsg = cns_xstrdup(buf_str(&h->err));
     cns_close(h);

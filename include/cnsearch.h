@@ -40,6 +40,7 @@ typedef struct cns_search cns_search;
 /* Flags for cns_open(). */
 #define CNS_OPEN_READONLY  0x01  /* never write the index (searching with --no-update) */
 #define CNS_OPEN_CREATE    0x02  /* create the index (and its folder) if missing */
+#define CNS_OPEN_REBUILD   0x04  /* replace a damaged index with a new one */
 
 /*
 ** Open the index at index_path for the notes under root.  On success
@@ -76,6 +77,10 @@ typedef void (*cns_progress_fn)(void *arg, long done, long total);
 */
 int cns_update(cns *db, int rebuild, cns_update_stats *stats,
                cns_progress_fn progress, void *progress_arg);
+
+/* Throw the index away and start an empty one (for a damaged index:
+** it is only a cache of the notes). */
+int cns_reset(cns *db);
 
 /* Ask a running cns_update() on this handle to stop: it rolls back and
 ** returns CNS_EINTR.  Safe to call from a signal handler. */

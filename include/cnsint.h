@@ -202,6 +202,10 @@ int store_delete_note(store *st, long long id, buf *err);
 /* Check SQLite's, FTS5's and cnsearch's own invariants; CNS_ECORRUPT with
 ** the first broken one in err. */
 int store_check(sqlite3 *db, buf *err);
+/* Is the trigram index (for regex search) complete? */
+int store_trigram_ready(sqlite3 *db);
+/* Build it from the notes, in one transaction, and mark it complete. */
+int store_trigram_build(sqlite3 *db, buf *err);
 /* The date of a note: front matter date if it parses, else a date in
 ** the file name; normalised to YYYY-MM-DD (YYYY-MM, YYYY).  Caller frees;
 ** NULL when there is none. */

@@ -185,13 +185,33 @@ static int apply_plan(cns *h, store *st, const plan *p,
   return rc;
 }
 
-static int write_plan(cns *h, const plan *p, cns_update_stats *stats,
-                      cns_progress_fn progress, void *arg) {
+/* Plan against what the index holds now.  Called again inside the
+** write transaction: another cnsearch may have written in between, and
+** a plan made before the lock would add its notes a second time. */
+static int plan_update(cns *h, const scan_list *files, int rebuild, plan *p,
+                       cns_update_stats *stats) {
+  known_list kn = {0};
+  long scanned = stats->scanned, skipped = stats->skipped;
+  plan_free(p);
+  memset(p, 0, sizeof *p);
+  memset(stats, 0, sizeof *stats);
+  stats->scanned = scanned;
+  stats->skipped = skipped;
+  int rc = load_known(h, &kn);
+  if (!rc) make_plan(files, &kn, rebuild, p, stats);
+  known_free(&kn);
+  return rc;
+}
+
+static int write_plan(cns *h, const scan_list *files, int rebuild, plan *p,
+                      cns_update_stats *stats, cns_progress_fn progress,
+                      void *arg) {
   store *st;
   if (store_open(h->db, &st, &h->err) != CNS_OK)
     return cns_dberr(h, "prepare the index update");
   int rc = store_begin(st, &h->err);
   if (rc) rc = cns_dberr(h, "start the index update");
+  if (!rc) rc = plan_update(h, files, rebuild, p, stats);
   if (!rc) rc = apply_plan(h, st, p, stats, progress, arg);
   if (!rc && store_commit(st, &h->err) != CNS_OK)
     rc = cns_dberr(h, "commit the index update");
@@ -210,19 +230,16 @@ int cns_update(cns *h, int rebuild, cns_update_stats *stats,
   if (h->flags & CNS_OPEN_READONLY)
     return cns_seterr(h, CNS_EUSAGE, "the index was opened read-only");
   scan_list files = {0};
-  known_list kn = {0};
   plan p = {0};
   buf_reset(&h->err);
   int rc = scan_root(h->root, &h->cfg, &files, &stats->skipped, &h->err);
   if (rc) rc = cns_seterr(h, rc, "%s", buf_str(&h->err));
-  if (!rc) rc = load_known(h, &kn);
-  if (!rc) {
-    stats->scanned = (long)files.n;
-    make_plan(&files, &kn, rebuild, &p, stats);
-    if (p.ndrop || p.nadd) rc = write_plan(h, &p, stats, progress, arg);
-  }
+  stats->scanned = (long)files.n;
+  /* a first plan without the write lock: nothing to do costs no lock */
+  if (!rc) rc = plan_update(h, &files, rebuild, &p, stats);
+  if (!rc && (p.ndrop || p.nadd))
+    rc = write_plan(h, &files, rebuild, &p, stats, progress, arg);
   plan_free(&p);
-  known_free(&kn);
   scan_list_free(&files);
   return rc;
 }

@@ -34,6 +34,11 @@
 **       Every three-character sequence of every note, without positions:
 **       regex search asks it for the notes holding all the trigrams of
 **       the literals a pattern requires, and runs PCRE2 on those alone.
+**       It costs as much to build as the word index, so it is built on
+**       the first regex search (store_trigram_build) and kept up to date
+**       from then on; meta('trigram') = 1 says it is complete.
+**   meta(key PRIMARY KEY, value)
+**       Small facts about the index itself.
 **   page(id, url UNIQUE, final_url, status, content_type, title,
 **        heading, link, body, fetched, etag, last_modified, error)
 **       The text behind the links (fetch.c): one row per http(s) URL or
@@ -101,6 +106,7 @@ static const char *schema_sql =
     "  content='note', content_rowid='id', tokenize='cns');\n"
     "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note',\n"
     "  content_rowid='id', tokenize='trigram', detail='none');\n"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;\n"
     "CREATE TABLE page(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  url TEXT NOT NULL UNIQUE,\n"
@@ -161,6 +167,7 @@ enum { P_FTS_DEL, P_DEL, P_ADD, P_FTS_ADD, P_MARK, P_PRUNE_FTS, P_PRUNE,
 
 struct store {
   sqlite3 *db;
+  int trigram;       /* note_tri is complete: keep it so (read in store_begin) */
   sqlite3_stmt *st[S_COUNT];
   sqlite3_stmt *pg[P_COUNT]; /* page writers, prepared on first use */
 };
@@ -199,8 +206,41 @@ static int exec(store *s, const char *sql, buf *err, const char *what) {
   return CNS_OK;
 }
 
+int store_trigram_ready(sqlite3 *db) {
+  sqlite3_stmt *st;
+  int ready = 0;
+  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='trigram'", -1,
+                         &st, NULL) != SQLITE_OK)
+    return 0;
+  if (sqlite3_step(st) == SQLITE_ROW) ready = sqlite3_column_int(st, 0) == 1;
+  sqlite3_finalize(st);
+  return ready;
+}
+
+/* Read the trigram flag inside the write transaction: a regex search that
+** builds note_tri commits before or after this update, never during. */
 int store_begin(store *s, buf *err) {
-  return exec(s, "BEGIN IMMEDIATE", err, "start an index update");
+  int rc = exec(s, "BEGIN IMMEDIATE", err, "start an index update");
+  if (!rc) s->trigram = store_trigram_ready(s->db);
+  return rc;
+}
+
+int store_trigram_build(sqlite3 *db, buf *err) {
+  char *msg = NULL;
+  int rc = sqlite3_exec(db,
+                        "BEGIN IMMEDIATE;"
+                        "INSERT INTO note_tri(note_tri) VALUES('rebuild');"
+                        "INSERT OR REPLACE INTO meta VALUES('trigram', 1);"
+                        "COMMIT;",
+                        NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    buf_addf(err, "cannot build the regex index: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    if (!sqlite3_get_autocommit(db))
+      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return db_rc_to_cns(rc);
+  }
+  return CNS_OK;
 }
 
 int store_commit(store *s, buf *err) {
@@ -273,7 +313,7 @@ static int put_row(store *s, const char *path, long long size,
   bind_text(st, 4, l->p, l->len);
   bind_text(st, 5, text, len);
   rc = run(s, st, err, "index a note");
-  if (rc) return rc;
+  if (rc || !s->trigram) return rc;
   st = s->st[S_TRI_ADD];
   sqlite3_bind_int64(st, 1, id);
   bind_text(st, 2, text, len);
@@ -340,6 +380,7 @@ int store_delete_note(store *s, long long id, buf *err) {
                               S_DEL_NOTE};
   int rc = CNS_OK;
   for (size_t i = 0; i < sizeof order / sizeof *order && !rc; i++) {
+    if (order[i] == S_TRI_DEL && !s->trigram) continue;
     sqlite3_stmt *st = s->st[order[i]];
     sqlite3_bind_int64(st, 1, id);
     rc = run(s, st, err, "remove a note from the index");
@@ -509,7 +550,11 @@ static int first_row(sqlite3 *db, const char *sql, buf *err) {
   if (rc == SQLITE_ROW) {
     const char *t = (const char *)sqlite3_column_text(st, 0);
     if (t && strcmp(t, "ok") != 0) {
-      buf_addf(err, "%s", t);
+      /* one line: SQLite's report can run over many */
+      size_t n = strcspn(t, "\n");
+      if (strncmp(t, "*** in database main ***", n) == 0 && t[n])
+        t += n + 1, n = strcspn(t, "\n");
+      buf_addf(err, "%.*s", (int)(n < 160 ? n : 160), t);
       sqlite3_finalize(st);
       return CNS_ECORRUPT;
     }
@@ -526,9 +571,12 @@ int store_check(sqlite3 *db, buf *err) {
   if (rc) return rc;
   if (sqlite3_exec(db,
                    "INSERT INTO note_fts(note_fts) VALUES('integrity-check');"
-                   "INSERT INTO note_tri(note_tri) VALUES('integrity-check');"
                    "INSERT INTO page_fts(page_fts) VALUES('integrity-check');",
-                   NULL, NULL, NULL) != SQLITE_OK) {
+                   NULL, NULL, NULL) != SQLITE_OK ||
+      (store_trigram_ready(db) &&
+       sqlite3_exec(db, "INSERT INTO note_tri(note_tri) "
+                        "VALUES('integrity-check')",
+                    NULL, NULL, NULL) != SQLITE_OK)) {
     buf_addf(err, "the word index does not match the notes: %s",
              sqlite3_errmsg(db));
     return CNS_ECORRUPT;

@@ -988,8 +988,34 @@ static int run_all(cns_search *s) {
   return rc;
 }
 
+/* Regex filters use the trigram index once it exists; the first regex
+** search on a writable index builds it (a notice says so), a read-only
+** one scans instead. */
+static int ensure_trigram(cns_search *s) {
+  int wanted = 0;
+  for (size_t i = 0; i < s->plan->nfilters; i++) wanted |= s->trigram[i] != NULL;
+  if (!wanted || store_trigram_ready(s->h->db)) return CNS_OK;
+  if (!(s->h->flags & CNS_OPEN_READONLY)) {
+    buf err = BUF_INIT;
+    int rc = store_trigram_build(s->h->db, &err);
+    if (rc) cns_seterr(s->h, rc, "%s", buf_str(&err));
+    buf_free(&err);
+    if (rc) return rc;
+    free(s->h->notice);
+    s->h->notice = cns_xstrdup("built the regex index (once; kept up to date "
+                               "from now on)");
+    return CNS_OK;
+  }
+  for (size_t i = 0; i < s->plan->nfilters; i++) {
+    free(s->trigram[i]);
+    s->trigram[i] = NULL;
+  }
+  return CNS_OK;
+}
+
 static int prepare_all(cns_search *s) {
   int rc = compile_filters(s);
+  if (!rc) rc = ensure_trigram(s);
   if (!rc) rc = resolve_links(s);
   if (!rc && tok_open(s->h->db, &s->tok) != SQLITE_OK)
     rc = cns_dberr(s->h, "start the tokenizer");

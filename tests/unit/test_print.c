@@ -292,6 +292,7 @@ static const cns_hit json_hits[] = {
    .heading = "A › B", .snippet = "\xffrouter\x01", .marks = marks_shift,
    .nmarks = 3, .line = 1, .column = 1, .end_column = 7, .score = NAN,
    .tier = 1, .via_url = "https://example.org/\xC0", .via_title = NULL,
+   .via_text = "the \"paper\"",
    .explain = "bm25 1.5\ntier 1"},
   {.path = "x.md", .title = "", .heading = "", .snippet = "", .line = 3,
    .column = 2, .end_column = 2, .score = 1234567.0, .tier = 0,
@@ -332,13 +333,14 @@ static void test_json(void) {
       "\"score\":null,\"tier\":1,"
       "\"snippet\":\"\\ufffdrouter\\u0001\","
       "\"matches\":[[3,9],[7,7],[10,10]],\"date\":null,"
-      "\"via\":{\"url\":\"https://example.org/\\ufffd\",\"title\":null},"
+      "\"via\":{\"url\":\"https://example.org/\\ufffd\",\"title\":null,"
+      "\"anchor\":\"the \\\"paper\\\"\"},"
       "\"explain\":\"bm25 1.5\\ntier 1\"}\n"
       "{\"type\":\"hit\",\"format_version\":1,\"path\":\"x.md\","
       "\"line\":3,\"column\":2,\"end_column\":2,\"title\":\"\",\"heading\":\"\","
       "\"score\":1.23457e+06,\"tier\":0,\"snippet\":\"\",\"matches\":[],"
       "\"date\":null,\"via\":{\"url\":\"https://arxiv.org/abs/2205.14135\","
-      "\"title\":\"FlashAttention\"}}\n");
+      "\"title\":\"FlashAttention\",\"anchor\":null}}\n");
   json_valid(out, len);
   free(out);
   p->free(p);
