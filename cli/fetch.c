@@ -6,7 +6,7 @@
 ** progress on a terminal and one summary line on stderr.  Single pages
 ** that fail are not errors: they are counted, and `fetch --failed` lists
 ** them (url: why) on stdout.  Exit 0 unless the index could not be
-** written; 130 after Ctrl-C, with everything finished so far kept.
+** written; 130 after Ctrl-C (143 after SIGTERM), with everything finished so far kept.
 ** CNSEARCH_FETCH_TIMEOUT (seconds) shortens the per-page timeout, for
 ** tests and slow links.
 */

@@ -1,16 +1,21 @@
 #!/bin/sh
 # crash.sh -- SIGKILL the indexer at random moments (issue 7, "Crash
-# safety").  On a generated corpus of about CRASH_MB megabytes (default
-# 20), kill `cnsearch index --rebuild` CRASH_KILLS times (default 30)
-# after a random delay within the time a whole rebuild takes, and kill a
-# large incremental update (a quarter of the notes changed) CRASH_KILLS
-# times more.  After every kill: `cnsearch index` completes, `cnsearch
-# check` passes, and a few `-l -n 0` queries answer exactly what a clean
-# build answers for the notes as they are.  The first build is killed
-# once too.  CRASH_SEED fixes the random delays (it is printed, so a
-# failing run can be repeated).
+# safety").  On a generated corpus of about CRASH_MB megabytes of notes,
+# kill `cnsearch index --rebuild` CRASH_KILLS times (default 30) after a
+# random delay within the time a whole rebuild takes, and kill a large
+# incremental update (a quarter of the notes changed) CRASH_KILLS times
+# more.  After every kill: `cnsearch index` completes, `cnsearch check`
+# passes, and a few `-l -n 0` queries answer exactly what a clean build
+# answers for the notes as they are.  The first build is killed once too.
+# CRASH_SEED fixes the random delays (it is printed, so a failing run can
+# be repeated).
+#
+# The issue's size is CRASH_MB=20 (or more).  The default is 2, because a
+# run costs about CRASH_KILLS times half a rebuild plus half an update,
+# and a 20 MB rebuild takes 10 s of CPU today (3.4 times a first build):
+# the default keeps `make test` near a minute; run the big one by hand.
 . "$(dirname "$0")/lib.sh"
-MB=${CRASH_MB:-20}
+MB=${CRASH_MB:-2}
 KILLS=${CRASH_KILLS:-30}
 SEED=${CRASH_SEED:-$(date +%s)}
 echo "note: $NAME: CRASH_SEED=$SEED CRASH_MB=$MB CRASH_KILLS=$KILLS"
@@ -100,7 +105,7 @@ kill_at() {
   pid=$!
   sleep "$secs"
   kill -9 "$pid" 2>/dev/null
-  wait "$pid"
+  { wait "$pid"; } 2>/dev/null   # no "Killed" from the shell
   KRC=$?
 }
 
@@ -115,7 +120,7 @@ start=$(date +%s%N)
 run "$BIN" -C "$NOTES" -q index --rebuild
 rebuild_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_rc 0 "a whole rebuild"
-echo "note: $NAME: $(du -sh "$NOTES" | cut -f1) of notes; first build ${build_ms} ms, rebuild ${rebuild_ms} ms"
+echo "note: $NAME: $(du -sh --exclude=.cnsearch "$NOTES" | cut -f1) of notes, $(du -sh "$NOTES/.cnsearch" | cut -f1) of index; first build ${build_ms} ms, rebuild ${rebuild_ms} ms"
 
 rm -rf "$NOTES/.cnsearch"
 kill_at "$(delays 1 "$(echo "$build_ms" | awk '{print $1 / 1000}')" 99)" "$BIN" -C "$NOTES" -q index

@@ -168,7 +168,7 @@ interrupt() { # signal, folder
   ERR=$(cat "$TMP/ierr")
 }
 interrupt TERM "$TMP/i1" 1
-expect_rc 130 "TERM: exit 130"
+expect_rc 143 "TERM: exit 143 (128 + SIGTERM)"
 expect_match "$ERR" "interrupted; the 3 pages finished are kept" "TERM: says what was kept"
 expect_eq "$(sqlite3 "$TMP/i1/.cnsearch/index.db" "select count(*) from page where body is not null")" 3 "TERM: fetched pages kept"
 expect_eq "$(sqlite3 "$TMP/i1/.cnsearch/index.db" "select count(*) from page where url like '%slow%'")" 0 "TERM: unfinished pages not stored"

@@ -2,14 +2,14 @@
 #
 #   make fuzz                   build every target, run each FUZZ_SECONDS (60)
 #   make fuzz FUZZ_SECONDS=600  longer
-#   make fuzz-md                one target (fuzz-qparse, fuzz-snippet)
+#   make fuzz-md                one target (fuzz-qparse, fuzz-snippet, fuzz-regex)
 #   make fuzz-build             only build them, into $(FUZZ_BUILD)
 #
 # Targets are built with clang and -fsanitize=fuzzer,address,undefined;
 # the runtime comes from Debian's libclang-rt-14-dev, installed through
 # tests/deps.sh when missing.  Each target links only the files it tests
 # (plus core/buf.c and core/mem.c; qparse also core/tok.c for the "cns"
-# tokenizer) against the system sqlite3 and md4c.  Seeds live in
+# tokenizer) against the system sqlite3, md4c and PCRE2.  Seeds live in
 # tests/fuzz/seeds/<target>/ and are never written; the growing corpus,
 # crash artifacts and logs go to $(FUZZ_BUILD).  A run that finds a crash
 # stops and fails, leaving the input in $(FUZZ_BUILD)/artifacts/.
@@ -23,17 +23,19 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_ARGS    ?=
-FUZZ_TARGETS := md qparse snippet
-FUZZ_DEBS    := clang libclang-rt-14-dev pkg-config libsqlite3-dev libmd4c-dev
+FUZZ_TARGETS := md qparse snippet regex
+FUZZ_DEBS    := clang libclang-rt-14-dev pkg-config libsqlite3-dev libmd4c-dev \
+                libpcre2-dev
 FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -I. \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter
-FUZZ_LIBS     = $(shell pkg-config --cflags --libs sqlite3 md4c 2>/dev/null) -lm
+FUZZ_LIBS     = $(shell pkg-config --cflags --libs sqlite3 md4c libpcre2-8 2>/dev/null) -lm
 FUZZ_CORE    := core/buf.c core/mem.c
 
 FUZZ_SRC_md      := indexer/md.c $(FUZZ_CORE)
 FUZZ_SRC_qparse  := query/qparse.c core/tok.c $(FUZZ_CORE)
 FUZZ_SRC_snippet := query/snippet.c $(FUZZ_CORE)
+FUZZ_SRC_regex   := query/regex.c $(FUZZ_CORE)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-deps $(FUZZ_TARGETS:%=fuzz-%)
