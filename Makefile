@@ -8,7 +8,11 @@
 # Dependencies come from pkg-config; `make deps` installs the Debian
 # packages that provide them (through sudo when not root) and says so.
 
-PKGS      := sqlite3 libpcre2-8 md4c libcurl libxml-2.0
+# The search program links only the first three; cnsearch-fetch (the
+# `fetch` command) also libcurl and libxml2, which take longer to load than
+# a search takes to run (cli/fetch_stub.c).
+CORE_PKGS := sqlite3 libpcre2-8 md4c
+PKGS      := $(CORE_PKGS) libcurl libxml-2.0
 DEB_PKGS  := pkg-config libsqlite3-dev libpcre2-dev libmd4c-dev libcurl4-openssl-dev libxml2-dev
 # What the tests drive besides the program itself.
 TEST_DEBS := sqlite3 python3 ripgrep jq mandoc zsh fish vim-nox emacs-nox
@@ -17,6 +21,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -I.
+CORE_LIBS := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -lpthread -lm
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
@@ -28,8 +33,10 @@ else
 BUILD    ?= build/release
 endif
 
-LIB_SRC  := $(wildcard core/*.c indexer/*.c query/*.c)
+FETCH_LIB_SRC := indexer/fetch.c indexer/html.c
+LIB_SRC  := $(filter-out $(FETCH_LIB_SRC),$(wildcard core/*.c indexer/*.c query/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+FETCH_LIB_OBJ := $(FETCH_LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # `make BUILD=build/mine` builds ./build/mine/cnsearch and leaves ./cnsearch alone.
@@ -47,15 +54,23 @@ $(BUILD)/libcns.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-CLI_SRC  := cnsearch.c $(wildcard cli/*.c)
-CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/libcnsfetch.a: $(FETCH_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
-$(PROG): $(CLI_OBJ) $(BUILD)/libcns.a
+CLI_SRC  := cnsearch.c $(filter-out cli/fetch.c cli/fetch_stub.c,$(wildcard cli/*.c))
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+FETCH_PROG := $(dir $(PROG))cnsearch-fetch
+
+$(PROG): $(CLI_OBJ) $(BUILD)/cli/fetch_stub.o $(BUILD)/libcns.a | $(FETCH_PROG)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/cli/fetch_stub.o $(BUILD)/libcns.a $(CORE_LIBS)
+
+$(FETCH_PROG): $(CLI_OBJ) $(BUILD)/cli/fetch.o $(BUILD)/libcnsfetch.a $(BUILD)/libcns.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libcns.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libcnsfetch.a $(BUILD)/libcns.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -std=c11 $(LDFLAGS) -o $@ $< $(BUILD)/libcns.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -std=c11 $(LDFLAGS) -o $@ $< $(BUILD)/libcnsfetch.a $(BUILD)/libcns.a $(LDLIBS)
 
 unit: $(UNIT_BIN)
 
@@ -81,7 +96,7 @@ demo:
 	./$(PROG) -C corpus --index build/demo/index.db --color=always -n 10 MoE
 
 clean:
-	rm -rf build cnsearch
+	rm -rf build cnsearch cnsearch-fetch
 
 # Benchmarks, ranking evaluation, fuzzing and installation live beside the
 # things they serve.

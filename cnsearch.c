@@ -286,8 +286,11 @@ static const command commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
+char **cli_argv;
+
 int main(int argc, char **argv) {
   opts o = {0};
+  cli_argv = argv;
   parse_args(&o, argc, argv);
   int rc;
   signal(SIGINT, on_signal);

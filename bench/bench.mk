@@ -1,9 +1,10 @@
 # bench/bench.mk -- the benchmark's tools and the `bench` target.
 #
-# Included by the top-level Makefile (`include bench/bench.mk`), or used
+# Included by the top-level Makefile (`include bench/bench.mk`, after
+# BUILD and PROG are set: the end of the file is the safe place), or used
 # beside it: `make -f Makefile -f bench/bench.mk bench`.  It relies on the
-# top-level variables BUILD, PROG, CC, CPPFLAGS, PKG_CFLAGS, WARN and the
-# check-pkgs target.
+# top-level variables BUILD, PROG, CC, PKG_CFLAGS, WARN and the check-pkgs
+# target.  Including it twice is harmless.
 #
 #   make bench                   build, then bench/run on a 10 MB corpus
 #   make bench BENCH_SIZE=45M    another size (or a folder, or "real")
@@ -17,11 +18,11 @@ BENCH_MK_INCLUDED := 1
 
 BENCH_SIZE   ?= 10M
 BENCH_CFLAGS ?= -O2 -g
-BENCH_DIR    := $(BUILD)/bench
-BENCH_GEN    := $(BENCH_DIR)/gen
-BENCH_TIMEIT := $(BENCH_DIR)/timeit
-BENCH_EXT    := $(BENCH_DIR)/cnstok.so
-BENCH_TOOLS  := $(BENCH_GEN) $(BENCH_TIMEIT) $(BENCH_EXT)
+BENCH_DIR    = $(BUILD)/bench
+BENCH_GEN    = $(BENCH_DIR)/gen
+BENCH_TIMEIT = $(BENCH_DIR)/timeit
+BENCH_EXT    = $(BENCH_DIR)/cnstok.so
+BENCH_TOOLS  = $(BENCH_GEN) $(BENCH_TIMEIT) $(BENCH_EXT)
 
 .PHONY: bench bench-tools bench/gen
 

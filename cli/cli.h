@@ -36,6 +36,8 @@ typedef struct command {
 
 /* The signal that interrupted the command (SIGINT, SIGTERM), or 0. */
 extern volatile sig_atomic_t cli_signal;
+/* main()'s argv, for handing a command to another program. */
+extern char **cli_argv;
 
 /* Print "cnsearch: MSG; see 'cnsearch --help'" and exit 2. */
 void cli_die_usage(const char *fmt, ...) CNS_PRINTF(1, 2) CNS_NORETURN;

@@ -9,6 +9,7 @@
 # What goes where, under $(DESTDIR)$(PREFIX):
 #
 #   bin/cnsearch                                   the program
+#   libexec/cnsearch/cnsearch-fetch                `cnsearch fetch` (libcurl, libxml2)
 #   share/man/man1/cnsearch.1                      the manual page
 #   share/bash-completion/completions/cnsearch     bash completion
 #   share/zsh/site-functions/_cnsearch             zsh completion
@@ -28,6 +29,7 @@ CNS_INSTALL_MK := 1
 
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
+LIBEXECDIR  := $(PREFIX)/libexec/cnsearch
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
@@ -37,6 +39,7 @@ CNSDATADIR  := $(DATADIR)/cnsearch
 DOCDIR      := $(DATADIR)/doc/cnsearch
 INSTALL     ?= install
 INSTALL_BIN ?= $(PROG)
+INSTALL_FETCH ?= $(dir $(INSTALL_BIN))cnsearch-fetch
 
 # Editor files, looked for only when a recipe needs them.
 EDITOR_FILES = $(shell find editor -type f ! -name '.*' 2>/dev/null | LC_ALL=C sort)
@@ -57,6 +60,8 @@ install: $(if $(filter $(PROG),$(INSTALL_BIN)),$(PROG))
 	  '$(DESTDIR)$(BASHCOMPDIR)' '$(DESTDIR)$(ZSHCOMPDIR)' \
 	  '$(DESTDIR)$(FISHCOMPDIR)' '$(DESTDIR)$(DOCDIR)'
 	$(INSTALL) -m 755 '$(INSTALL_BIN)' '$(DESTDIR)$(BINDIR)/cnsearch'
+	$(INSTALL) -d '$(DESTDIR)$(LIBEXECDIR)'
+	$(INSTALL) -m 755 '$(INSTALL_FETCH)' '$(DESTDIR)$(LIBEXECDIR)/cnsearch-fetch'
 	$(INSTALL) -m 644 doc/cnsearch.1 '$(DESTDIR)$(MANDIR)/man1/cnsearch.1'
 	$(INSTALL) -m 644 completions/cnsearch.bash '$(DESTDIR)$(BASHCOMPDIR)/cnsearch'
 	$(INSTALL) -m 644 completions/_cnsearch '$(DESTDIR)$(ZSHCOMPDIR)/_cnsearch'
@@ -74,6 +79,6 @@ uninstall:
 	  '$(DESTDIR)$(BASHCOMPDIR)/cnsearch' \
 	  '$(DESTDIR)$(ZSHCOMPDIR)/_cnsearch' \
 	  '$(DESTDIR)$(FISHCOMPDIR)/cnsearch.fish'
-	rm -rf '$(DESTDIR)$(CNSDATADIR)' '$(DESTDIR)$(DOCDIR)'
+	rm -rf '$(DESTDIR)$(CNSDATADIR)' '$(DESTDIR)$(DOCDIR)' '$(DESTDIR)$(LIBEXECDIR)'
 
 endif

@@ -81,6 +81,8 @@ fresh
 printf '# NUL\n\nbefore\000after zqnulword here\n\000\000\000\n' > "$NOTES/hostile/nul.md"
 index_ok "NUL bytes"
 found zqnulword notes/hostile/nul.md "NUL bytes: words after a NUL are found"
+found /zqnulw.rd/ notes/hostile/nul.md "NUL bytes: a regex finds text after a NUL"
+found /zqnulword/ notes/hostile/nul.md "NUL bytes: a literal regex (trigram index) finds text after a NUL"
 
 # ---- line ends and the BOM: line and column stay right ----------------
 fresh

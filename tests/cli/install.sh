@@ -25,6 +25,7 @@ mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$RO
 expected_files() {
   {
     echo "$1/bin/cnsearch"
+    echo "$1/libexec/cnsearch/cnsearch-fetch"
     echo "$1/share/man/man1/cnsearch.1"
     echo "$1/share/bash-completion/completions/cnsearch"
     echo "$1/share/zsh/site-functions/_cnsearch"
@@ -38,6 +39,7 @@ expected_files() {
 source_of() {
   case $2 in
   "$1/bin/cnsearch") echo "$BIN" ;;
+  */cnsearch-fetch) echo "$(dirname "$BIN")/cnsearch-fetch" ;;
   */man1/cnsearch.1) echo "$MAN" ;;
   */completions/cnsearch) echo "$BASHC" ;;
   */_cnsearch) echo "$ZSHC" ;;
@@ -59,9 +61,12 @@ for f in $want; do
 done
 [ -x "$DEST/usr/local/bin/cnsearch" ] && pass || fail "installed program is not executable"
 for f in $want; do
-  case $f in */bin/*) continue ;; esac
+  case $f in */bin/*|*/libexec/*) continue ;; esac
   [ -x "$DEST$f" ] && fail "$f is installed executable" || pass
 done
+"$DEST/usr/local/bin/cnsearch" -C "$ROOT/corpus" --index "$TMP/fetch-probe.db" -q index
+run "$DEST/usr/local/bin/cnsearch" -C "$ROOT/corpus" --index "$TMP/fetch-probe.db" fetch --failed
+expect_rc 0 "the installed cnsearch finds cnsearch-fetch in libexec"
 run "$DEST/usr/local/bin/cnsearch" --version
 expect_rc 0 "installed cnsearch --version"
 expect_match "$OUT" '^cnsearch [0-9]+\.[0-9]+' "installed cnsearch --version output"
