@@ -263,6 +263,7 @@ int cli_open(const opts *o, int flags, cns **h) {
     return EXIT_ERROR;
   }
   g_handle = *h;
+  if (cli_signal) cns_interrupt(*h); /* a signal before the handle existed */
   cli_show_notice(*h);
   return 0;
 }

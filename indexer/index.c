@@ -229,6 +229,7 @@ int cns_update(cns *h, int rebuild, cns_update_stats *stats,
   memset(stats, 0, sizeof *stats);
   if (h->flags & CNS_OPEN_READONLY)
     return cns_seterr(h, CNS_EUSAGE, "the index was opened read-only");
+  if (h->interrupted) return cns_seterr(h, CNS_EINTR, "interrupted");
   scan_list files = {0};
   plan p = {0};
   buf_reset(&h->err);

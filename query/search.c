@@ -973,7 +973,8 @@ static int run_all(cns_search *s) {
   if (s->plan->match) {
     rc = run_tier(s, s->plan->match, 0, &done);
     if (!rc && !s->opts.no_linked) rc = run_linked(s, &done);
-    int short_of = s->opts.limit <= 0 || s->notes_seen < (size_t)s->opts.limit;
+    /* "all hits" (-n 0) means all notes holding every word: no fallback */
+    int short_of = s->opts.limit > 0 && s->notes_seen < (size_t)s->opts.limit;
     if (!rc && s->plan->match_any && short_of &&
         strcmp(s->plan->match_any, s->plan->match) != 0)
       rc = run_tier(s, s->plan->match_any, 1, &done);

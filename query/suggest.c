@@ -125,7 +125,7 @@ static size_t by_surface(sqlite3 *db, tok_ctx *tok, const char *typed,
       c[i] = tmp;
     }
   }
-  qsort(c, keep, sizeof *c, by_rank);
+  if (keep > 1) qsort(c, keep, sizeof *c, by_rank);
   return keep;
 }
 

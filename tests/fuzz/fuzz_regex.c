@@ -64,6 +64,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   rx *r = NULL;
   buf err = BUF_INIT;
   char *tq = plen ? rx_trigram_query(pattern) : NULL;
+  /* Known miss, reported: \Q...\E quoting is not seen by the reading of
+  ** alternations, so /\Q(\Eabc|xyz/ requires "abc".  Skip it to find
+  ** others; remove this line once regex.c handles \Q. */
+  if (getenv("FUZZ_REGEX_SKIP_Q") && strstr(pattern, "\\Q")) { free(tq); tq = NULL; }
   if (tq && rx_compile(pattern, caseless, &r, &err) == CNS_OK) {
     size_t ms, me;
     int found = rx_find(r, text, tlen, 0, &ms, &me, &err) == 1;
