@@ -138,6 +138,9 @@ static int setup_connection(cns *h) {
   if (tok_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register the tokenizer: %s",
                       sqlite3_errmsg(h->db));
+  if (zip_register(h->db) != SQLITE_OK)
+    return cns_seterr(h, CNS_EDB, "cannot register inflate(): %s",
+                      sqlite3_errmsg(h->db));
   if (rx_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register regexp(): %s",
                       sqlite3_errmsg(h->db));

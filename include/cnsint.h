@@ -71,6 +71,15 @@ int cfg_load(cns_config *c, const char *path, buf *err);
 void cfg_add(char ***v, size_t *n, const char *s);
 void cfg_free(cns_config *c);
 
+/* ---------------------------------------------------------------- core/zip.c
+** Compressed note bodies.  zip_deflate() replaces out's content with the
+** zlib stream of text; zip_inflate() returns len bytes (NUL-terminated,
+** caller frees) or NULL when z is damaged.  zip_register() adds the SQL
+** function inflate(bodyz, len). */
+void zip_deflate(const char *text, size_t len, buf *out);
+char *zip_inflate(const void *z, size_t zlen, size_t len);
+int zip_register(sqlite3 *db);
+
 /* ---------------------------------------------------------------- core/tok.c
 ** The one tokenizer, shared by the index and by positions/snippets:
 ** unicode61 (diacritics folded, case folded) below porter stemming, with
@@ -180,7 +189,7 @@ int scan_is_note_name(const cns_config *cfg, const char *name);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 2 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 3 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;

@@ -5,11 +5,14 @@
 ** copy of anything.  Its schema:
 **
 **   note(id, path UNIQUE, size, mtime, title, date, tags,
-**        heading, link, body)
+**        heading, link, len, bodyz)
 **       One row per note file.  size+mtime (ns) are the file state the row
-**       was built from; body is the file's bytes as read; heading holds
-**       every section's heading path and link every link's text and URL,
-**       one per line: they exist to feed the FTS columns of those names.
+**       was built from; bodyz is the file's len bytes as read, zlib-
+**       compressed (zip.c); heading holds every section's heading path and
+**       link every link's text and URL, one per line: they exist to feed
+**       the FTS columns of those names.
+**   VIEW note_doc(id, title, heading, link, body)
+**       note with its body inflated: what FTS5 and the readers see.
 **   section(id, note, ord, off, len, line, heading)
 **       The note cut at its top-level headings: body[off, off+len) starts
 **       on line `line`.  Sections tile the body exactly.
@@ -23,11 +26,11 @@
 **       link; NULL when it leads nowhere (outside the root, mailto:...).
 **       Whether a note of that path or title exists is asked at query
 **       time, so a note created later is linked without re-indexing.
-**   note_fts USING fts5(title, heading, link, body, content='note')
+**   note_fts USING fts5(title, heading, link, body, content='note_doc')
 **       The word index, one row per note (so "all words" means all words
 **       in the note, wherever they are), tokenized by tok.c's "cns".  It
 **       is an external-content table: the text lives once, in note, and
-**       deleting a row re-supplies the old values from note itself, so
+**       deleting a row re-supplies the old values from note_doc, so
 **       the two can never disagree.
 **   note_tri USING fts5(body, content='note', tokenize='trigram',
 **                       detail='none')
@@ -75,8 +78,11 @@ static const char *schema_sql =
     "  tags TEXT,\n"
     "  heading TEXT NOT NULL,\n"
     "  link TEXT NOT NULL,\n"
-    "  body TEXT NOT NULL\n"
+    "  len INTEGER NOT NULL,\n"
+    "  bodyz BLOB NOT NULL\n"
     ");\n"
+    "CREATE VIEW note_doc AS SELECT id, title, heading, link,\n"
+    "  inflate(bodyz, len) AS body FROM note;\n"
     "CREATE TABLE section(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  note INTEGER NOT NULL,\n"
@@ -103,8 +109,8 @@ static const char *schema_sql =
     "CREATE INDEX link_by_note ON link(note);\n"
     "CREATE INDEX link_by_target ON link(target);\n"
     "CREATE VIRTUAL TABLE note_fts USING fts5(title, heading, link, body,\n"
-    "  content='note', content_rowid='id', tokenize='cns');\n"
-    "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note',\n"
+    "  content='note_doc', content_rowid='id', tokenize='cns');\n"
+    "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note_doc',\n"
     "  content_rowid='id', tokenize='trigram', detail='none');\n"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;\n"
     "CREATE TABLE page(\n"
@@ -145,7 +151,7 @@ enum {
 
 static const char *stmt_sql[S_COUNT] = {
     "INSERT INTO note(path, size, mtime, title, date, tags, heading, link, "
-    "body) VALUES(?,?,?,?,?,?,?,?,?)",
+    "len, bodyz) VALUES(?,?,?,?,?,?,?,?,?,?)",
     "INSERT INTO note_fts(rowid, title, heading, link, body) "
     "VALUES(?,?,?,?,?)",
     "INSERT INTO note_tri(rowid, body) VALUES(?,?)",
@@ -154,9 +160,9 @@ static const char *stmt_sql[S_COUNT] = {
     "INSERT INTO link(note, section, off, line, col, kind, text, url, title, "
     "target) VALUES(?,?,?,?,?,?,?,?,?,?)",
     "INSERT INTO note_fts(note_fts, rowid, title, heading, link, body) "
-    "SELECT 'delete', id, title, heading, link, body FROM note WHERE id=?",
+    "SELECT 'delete', id, title, heading, link, body FROM note_doc WHERE id=?",
     "INSERT INTO note_tri(note_tri, rowid, body) "
-    "SELECT 'delete', id, body FROM note WHERE id=?",
+    "SELECT 'delete', id, body FROM note_doc WHERE id=?",
     "DELETE FROM note WHERE id=?",
     "DELETE FROM section WHERE note=?",
     "DELETE FROM link WHERE note=?",
@@ -168,6 +174,7 @@ enum { P_FTS_DEL, P_DEL, P_ADD, P_FTS_ADD, P_MARK, P_PRUNE_FTS, P_PRUNE,
 struct store {
   sqlite3 *db;
   int trigram;       /* note_tri is complete: keep it so (read in store_begin) */
+  buf zbuf;          /* the compressed body being written */
   sqlite3_stmt *st[S_COUNT];
   sqlite3_stmt *pg[P_COUNT]; /* page writers, prepared on first use */
 };
@@ -197,6 +204,7 @@ void store_close(store *s) {
   if (!s) return;
   for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(s->st[i]);
   for (int i = 0; i < P_COUNT; i++) sqlite3_finalize(s->pg[i]);
+  buf_free(&s->zbuf);
   free(s);
 }
 
@@ -301,7 +309,9 @@ static int put_row(store *s, const char *path, long long size,
   bind_str(st, 6, md->tags);
   bind_text(st, 7, h->p, h->len);
   bind_text(st, 8, l->p, l->len);
-  bind_text(st, 9, text, len);
+  sqlite3_bind_int64(st, 9, (long long)len);
+  zip_deflate(text, len, &s->zbuf);
+  sqlite3_bind_blob64(st, 10, s->zbuf.p, s->zbuf.len, SQLITE_STATIC);
   int rc = run(s, st, err, "store a note");
   free(date);
   if (rc) return rc;
@@ -536,7 +546,7 @@ static const char *invariants[] = {
     "WHERE id NOT IN (SELECT note FROM section) LIMIT 1",
     "SELECT 'sections of ''' || n.path || ''' do not cover the note' "
     "FROM note n JOIN section s ON s.note = n.id GROUP BY n.id "
-    "HAVING sum(s.len) != length(CAST(n.body AS BLOB)) OR min(s.off) != 0 "
+    "HAVING sum(s.len) != n.len OR min(s.off) != 0 "
     "LIMIT 1",
 };
 

@@ -255,7 +255,9 @@ static void add_filter_sql(buf *sql, const qp_filter *f, int param,
   switch (f->field) {
   case QP_F_PATH: buf_addf(sql, "%s(?%d, n.path)", fn, param); break;
   case QP_F_TITLE: buf_addf(sql, "%s(?%d, n.title)", fn, param); break;
-  case QP_F_TEXT: buf_addf(sql, "%s(?%d, n.body)", fn, param); break;
+  case QP_F_TEXT:
+    buf_addf(sql, "%s(?%d, inflate(n.bodyz, n.len))", fn, param);
+    break;
   case QP_F_HEADING:
     buf_addf(sql, "EXISTS(SELECT 1 FROM section s WHERE s.note = n.id AND "
                   "%s(?%d, s.heading))", fn, param);
@@ -1021,7 +1023,7 @@ static int prepare_all(cns_search *s) {
   if (!rc && tok_open(s->h->db, &s->tok) != SQLITE_OK)
     rc = cns_dberr(s->h, "start the tokenizer");
   if (!rc) rc = tokenize_terms(s);
-  if (!rc) rc = prepare(s, &s->body_st, "SELECT body FROM note WHERE id=?");
+  if (!rc) rc = prepare(s, &s->body_st, "SELECT body FROM note_doc WHERE id=?");
   if (!rc)
     rc = prepare(s, &s->sec_st, "SELECT off, len, line, heading FROM section "
                                 "WHERE note=? ORDER BY ord");

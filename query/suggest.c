@@ -72,7 +72,7 @@ static void close_terms(sqlite3_stmt *st, const char *w, size_t wn,
 static char *surface_form(sqlite3 *db, tok_ctx *tok, const char *stem) {
   sqlite3_stmt *st;
   char *out = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT body FROM note WHERE id = (SELECT rowid "
+  if (sqlite3_prepare_v2(db, "SELECT body FROM note_doc WHERE id = (SELECT rowid "
                              "FROM note_fts WHERE note_fts MATCH ?1 LIMIT 1)",
                          -1, &st, NULL) != SQLITE_OK)
     return cns_xstrdup(stem);

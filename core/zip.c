@@ -1,0 +1,64 @@
+/*
+** zip.c -- notes are kept compressed in the index.
+**
+** The index holds every note's text (snippets, positions and regexes need
+** it without touching the notes folder), and markdown compresses three
+** to one.  Bodies are stored zlib-compressed at the fastest level, which
+** costs less CPU than the page writes it saves; readers get the text
+** back through the SQL function inflate(bodyz, len), which the view
+** note_doc applies, so FTS5 (whose external content is note_doc) and
+** every query see plain text.
+*/
+#include <stdlib.h>
+#include <zlib.h>
+#include "cnsint.h"
+
+void zip_deflate(const char *text, size_t len, buf *out) {
+  uLongf cap = compressBound((uLong)len);
+  buf_reset(out);
+  buf_add(out, "", 0);
+  if (out->cap < cap + 1) {
+    out->p = cns_xrealloc(out->p, cap + 1);
+    out->cap = cap + 1;
+  }
+  if (compress2((Bytef *)out->p, &cap, (const Bytef *)text, (uLong)len,
+                Z_BEST_SPEED) != Z_OK)
+    cap = 0; /* cannot happen with a compressBound() buffer */
+  out->len = cap;
+}
+
+char *zip_inflate(const void *z, size_t zlen, size_t len) {
+  char *out = cns_xmalloc(len + 1);
+  uLongf n = (uLongf)len;
+  if (uncompress((Bytef *)out, &n, (const Bytef *)z, (uLong)zlen) != Z_OK ||
+      n != len) {
+    free(out);
+    return NULL;
+  }
+  out[len] = 0;
+  return out;
+}
+
+/* inflate(bodyz, len): the text, or an error for a damaged row. */
+static void inflate_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  const void *z = sqlite3_value_blob(argv[0]);
+  size_t zlen = (size_t)sqlite3_value_bytes(argv[0]);
+  sqlite3_int64 len = sqlite3_value_int64(argv[1]);
+  if (len < 0 || (!z && len > 0)) {
+    sqlite3_result_error(ctx, "index row damaged: bad note length", -1);
+    return;
+  }
+  char *text = zip_inflate(z ? z : "", zlen, (size_t)len);
+  if (!text) {
+    sqlite3_result_error_code(ctx, SQLITE_CORRUPT);
+    return;
+  }
+  sqlite3_result_text64(ctx, text, (sqlite3_uint64)len, free, SQLITE_UTF8);
+}
+
+int zip_register(sqlite3 *db) {
+  return sqlite3_create_function(db, "inflate", 2,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+                                     SQLITE_INNOCUOUS,
+                                 NULL, inflate_fn, NULL, NULL);
+}
