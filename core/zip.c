@@ -39,7 +39,10 @@ char *zip_inflate(const void *z, size_t zlen, size_t len) {
   return out;
 }
 
-/* inflate(bodyz, len): the text, or an error for a damaged row. */
+/* inflate(bodyz, len[, nul]): the text, or an error for a damaged row.
+** With a third argument, NUL bytes come back as spaces: FTS5's trigram
+** tokenizer stops at a NUL, and the regex prefilter must see every byte
+** after one. */
 static void inflate_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const void *z = sqlite3_value_blob(argv[0]);
   size_t zlen = (size_t)sqlite3_value_bytes(argv[0]);
@@ -53,12 +56,18 @@ static void inflate_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error_code(ctx, SQLITE_CORRUPT);
     return;
   }
+  if (argc > 2)
+    for (size_t i = 0; i < (size_t)len; i++)
+      if (!text[i]) text[i] = ' ';
   sqlite3_result_text64(ctx, text, (sqlite3_uint64)len, free, SQLITE_UTF8);
 }
 
 int zip_register(sqlite3 *db) {
-  return sqlite3_create_function(db, "inflate", 2,
-                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC |
-                                     SQLITE_INNOCUOUS,
-                                 NULL, inflate_fn, NULL, NULL);
+  int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+  int rc = sqlite3_create_function(db, "inflate", 2, flags, NULL, inflate_fn,
+                                   NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function(db, "inflate", 3, flags, NULL, inflate_fn,
+                                 NULL, NULL);
+  return rc;
 }

@@ -189,7 +189,7 @@ int scan_is_note_name(const cns_config *cfg, const char *name);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 3 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 4 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;

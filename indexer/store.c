@@ -32,14 +32,16 @@
 **       is an external-content table: the text lives once, in note, and
 **       deleting a row re-supplies the old values from note_doc, so
 **       the two can never disagree.
-**   note_tri USING fts5(body, content='note', tokenize='trigram',
+**   note_tri USING fts5(body, content='note_tri_doc', tokenize='trigram',
 **                       detail='none')
 **       Every three-character sequence of every note, without positions:
 **       regex search asks it for the notes holding all the trigrams of
 **       the literals a pattern requires, and runs PCRE2 on those alone.
 **       It costs as much to build as the word index, so it is built on
 **       the first regex search (store_trigram_build) and kept up to date
-**       from then on; meta('trigram') = 1 says it is complete.
+**       from then on; meta('trigram') = 1 says it is complete.  Its
+**       content, the view note_tri_doc, shows NUL bytes as spaces: the
+**       trigram tokenizer stops at a NUL, and a prefilter must not.
 **   meta(key PRIMARY KEY, value)
 **       Small facts about the index itself.
 **   page(id, url UNIQUE, final_url, status, content_type, title,
@@ -83,6 +85,8 @@ static const char *schema_sql =
     ");\n"
     "CREATE VIEW note_doc AS SELECT id, title, heading, link,\n"
     "  inflate(bodyz, len) AS body FROM note;\n"
+    "CREATE VIEW note_tri_doc AS SELECT id, inflate(bodyz, len, 1) AS body\n"
+    "  FROM note;\n"
     "CREATE TABLE section(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  note INTEGER NOT NULL,\n"
@@ -110,7 +114,7 @@ static const char *schema_sql =
     "CREATE INDEX link_by_target ON link(target);\n"
     "CREATE VIRTUAL TABLE note_fts USING fts5(title, heading, link, body,\n"
     "  content='note_doc', content_rowid='id', tokenize='cns');\n"
-    "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note_doc',\n"
+    "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note_tri_doc',\n"
     "  content_rowid='id', tokenize='trigram', detail='none');\n"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;\n"
     "CREATE TABLE page(\n"
@@ -154,7 +158,8 @@ static const char *stmt_sql[S_COUNT] = {
     "len, bodyz) VALUES(?,?,?,?,?,?,?,?,?,?)",
     "INSERT INTO note_fts(rowid, title, heading, link, body) "
     "VALUES(?,?,?,?,?)",
-    "INSERT INTO note_tri(rowid, body) VALUES(?,?)",
+    "INSERT INTO note_tri(rowid, body) SELECT id, body FROM note_tri_doc "
+    "WHERE id=?",
     "INSERT INTO section(note, ord, off, len, line, heading) "
     "VALUES(?,?,?,?,?,?)",
     "INSERT INTO link(note, section, off, line, col, kind, text, url, title, "
@@ -162,7 +167,7 @@ static const char *stmt_sql[S_COUNT] = {
     "INSERT INTO note_fts(note_fts, rowid, title, heading, link, body) "
     "SELECT 'delete', id, title, heading, link, body FROM note_doc WHERE id=?",
     "INSERT INTO note_tri(note_tri, rowid, body) "
-    "SELECT 'delete', id, body FROM note_doc WHERE id=?",
+    "SELECT 'delete', id, body FROM note_tri_doc WHERE id=?",
     "DELETE FROM note WHERE id=?",
     "DELETE FROM section WHERE note=?",
     "DELETE FROM link WHERE note=?",
@@ -326,7 +331,6 @@ static int put_row(store *s, const char *path, long long size,
   if (rc || !s->trigram) return rc;
   st = s->st[S_TRI_ADD];
   sqlite3_bind_int64(st, 1, id);
-  bind_text(st, 2, text, len);
   return run(s, st, err, "index a note for regex search");
 }
 

@@ -266,7 +266,11 @@ static size_t escape(lits *L, const char *p, size_t i) {
 static int has_top_alternation(const char *p) {
   int depth = 0;
   for (size_t i = 0; p[i]; i++) {
-    if (p[i] == '\\' && p[i + 1]) i++;
+    if (p[i] == '\\' && p[i + 1] == 'Q') { /* \Q...\E is all literal */
+      const char *e = strstr(p + i + 2, "\\E");
+      if (!e) return 0;
+      i = (size_t)(e - p) + 1;
+    } else if (p[i] == '\\' && p[i + 1]) i++;
     else if (p[i] == '[') { size_t j = skip_class(p, i); if (!j) return 1; i = j - 1; }
     else if (p[i] == '(') depth++;
     else if (p[i] == ')') depth--;
@@ -284,6 +288,7 @@ static int read_literals(lits *L, const char *p) {
     else if (c == '[') { end_run(L); i = skip_class(p, i); }
     else if (c == '(') { end_run(L); i = skip_nested(p, i); }
     else if (c == '?' || c == '*' || c == '+' || c == '{') i = quantifier(L, p, i);
+    else if (c == '|') return 0; /* an alternation: nothing is required */
     else if (c == '.' || c == '^' || c == '$' || c == ')') { end_run(L); i++; }
     else {
       size_t l = char_len(p + i, strlen(p + i));

@@ -18,6 +18,18 @@
 #include <string.h>
 #include "cnsint.h"
 
+/* Each word costs a pass over the vocabulary: a long query is a sentence,
+** not a typo, and its first words are enough. */
+#define MAX_WORDS 8
+
+static int has_letter(const char *s) {
+  for (; *s; s++)
+    if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+        (unsigned char)*s >= 0x80)
+      return 1;
+  return 0;
+}
+
 typedef struct cand {
   char *term;
   int dist;
@@ -60,6 +72,7 @@ static void close_terms(sqlite3_stmt *st, const char *w, size_t wn,
     size_t tn = (size_t)sqlite3_column_bytes(st, 0);
     if (!t || (tn > wn ? tn - wn : wn - tn) > 2) continue;
     if (tn == wn && memcmp(t, w, wn) == 0) continue;
+    if (tn < 3 || !has_letter(t)) continue; /* "10" is no word to suggest */
     int d = levenshtein(w, wn, t, tn, 2);
     if (d > 2) continue;
     *out = cns_xrealloc(*out, (*n + 1) * sizeof **out);
@@ -168,9 +181,12 @@ char *cns_suggest(cns *h, const char *query, int max) {
       tok_open(h->db, &tok) == SQLITE_OK &&
       sqlite3_prepare_v2(h->db, "SELECT term, doc FROM temp.cns_vocab", -1,
                          &st, NULL) == SQLITE_OK)
-    for (size_t i = 0; i < plan->nterms; i++)
-      if (!plan->terms[i].prefix && !strchr(plan->terms[i].text, ' '))
+    for (size_t i = 0, tried = 0; i < plan->nterms && tried < MAX_WORDS; i++)
+      if (!plan->terms[i].prefix && !strchr(plan->terms[i].text, ' ') &&
+          has_letter(plan->terms[i].text)) {
         suggest_word(h->db, tok, st, plan->terms[i].text, &out, &shown, max);
+        tried++;
+      }
   sqlite3_finalize(st);
   tok_close(tok);
   qp_plan_free(plan);

@@ -15,6 +15,10 @@ rm -rf "$NOTES/.cnsearch"   # a stale index a build may have left in corpus/
 cd "$TMP"
 run timeout 60 "$BIN" -C "$NOTES" -q index
 expect_rc 0 "index the corpus"
+# One regex search that may write, so that the regex (trigram) index
+# exists and every regex below goes through it.
+run timeout 60 "$BIN" -C "$NOTES" -l /Mixture/
+expect_rc 0 "a first regex search"
 
 nl='
 '
@@ -119,6 +123,18 @@ try "$(python3 -c 'print("/" + "a" * 10240 + "/", end="")')" "a 10 KB regex"
 try "$(python3 -c 'print("/" + "(" * 300 + "a" + ")" * 300 + "/", end="")')" "a deeply nested regex"
 try "$(python3 -c 'print(" ".join("title:w%d" % i for i in range(1000)), end="")')" "1,000 column words"
 try "$(python3 -c 'print(" ".join("path:/w%d/" % i for i in range(300)), end="")')" "300 regex filters"
+
+# Regexes whose literals are hard to read still find every note: the
+# regex index may only narrow the search, never miss.
+printf '# Alt\n\njust xyzzy here\n' > "$NOTES/alt.md"
+run timeout 60 "$BIN" -C "$NOTES" -q index
+for q in '/\Q(\Eabcde|xyzzy/' '/(abcde)|xyzzy/' '/[(]abcde|xyzzy/' '/\(abcde|xyzzy/' \
+  '/xyz{0}zy|xyzzy/' '/xy(?#comment)zzy/' '/x\Qyz\Ezy/' '/\x{78}yzzy/' '/xyz\Kzy/'; do
+  run timeout 5 "$BIN" -C "$NOTES" --no-update -l -- "$q"
+  expect_eq "$OUT" "notes/alt.md" "regex $q finds the note holding xyzzy"
+done
+rm "$NOTES/alt.md"
+run timeout 60 "$BIN" -C "$NOTES" -q index
 
 # A bad regex says what and where.
 run timeout 5 "$BIN" -C "$NOTES" --no-update '/(MoE/'
