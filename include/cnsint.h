@@ -189,7 +189,7 @@ int scan_is_note_name(const cns_config *cfg, const char *name);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 4 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 5 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;
@@ -406,9 +406,11 @@ typedef struct snip_range {
   size_t start, end; /* byte range in the note */
 } snip_range;
 
-/* 1-based line and byte column of off in text. */
-void snip_linecol(const char *text, size_t len, size_t off, long *line,
-                  long *col);
+/* 1-based line and byte column of off in text, counting from `from`,
+** the start of line from_line (0 and 1 count from the top; a section's
+** offset and line save counting a long note from its start each hit). */
+void snip_linecol(const char *text, size_t len, size_t from, long from_line,
+                  size_t off, long *line, long *col);
 /* Build a one-line snippet of about width bytes around the first range,
 ** from text[0..len) (whitespace runs folded, never cut inside a UTF-8
 ** sequence).  Marks for every range that falls inside the snippet are

@@ -665,8 +665,15 @@ static size_t score_sections(cns_search *s, const note_text *t,
 static void fill_place(cns_search *s, hitrec *r, const note_text *t,
                        const range *rg, size_t nr) {
   long line, col, eline, ecol;
-  snip_linecol(t->body, t->len, rg[0].start, &line, &col);
-  snip_linecol(t->body, t->len, rg[0].end, &eline, &ecol);
+  size_t from = 0;
+  long from_line = 1;
+  if (t->nsecs) {
+    const sec *x = &t->secs[sec_of(t, rg[0].start)];
+    from = x->off;
+    from_line = x->line;
+  }
+  snip_linecol(t->body, t->len, from, from_line, rg[0].start, &line, &col);
+  snip_linecol(t->body, t->len, from, from_line, rg[0].end, &eline, &ecol);
   r->h.line = line;
   r->h.column = col;
   r->h.end_column = eline == line ? ecol : col;

@@ -35,12 +35,13 @@ static size_t line_start(const char *t, size_t len, size_t off) {
   return off;
 }
 
-void snip_linecol(const char *t, size_t len, size_t off, long *line,
-                  long *col) {
-  long ln = 1;
-  size_t start = 0;
+void snip_linecol(const char *t, size_t len, size_t from, long from_line,
+                  size_t off, long *line, long *col) {
+  long ln = from_line;
+  size_t start = from;
   if (off > len) off = len;
-  for (size_t i = 0; i < off; i++) {
+  if (from > off) from = start = 0, ln = 1;
+  for (size_t i = from; i < off; i++) {
     if (t[i] == '\n' || (t[i] == '\r' && (i + 1 >= len || t[i + 1] != '\n'))) {
       ln++;
       start = i + 1;

@@ -137,10 +137,10 @@ static void check_all(const char *t, size_t len, const snip_range *r,
                       size_t nr, int width, int utf8) {
   for (size_t k = 0; k < nr; k++) {
     long line, col, nl, nc;
-    snip_linecol(t, len, r[k].start, &line, &col);
+    snip_linecol(t, len, 0, 1, r[k].start, &line, &col);
     naive_linecol(t, len, r[k].start, &nl, &nc);
     ENSURE(line == nl && col == nc);
-    snip_linecol(t, len, r[k].end, &line, &col);
+    snip_linecol(t, len, 0, 1, r[k].end, &line, &col);
     naive_linecol(t, len, r[k].end, &nl, &nc);
     ENSURE(line == nl && col == nc);
   }
