@@ -365,8 +365,9 @@ typedef struct qp_term {
 
 typedef struct qp_plan {
   char *match;       /* FTS5 expression over (title, heading, link, body); NULL if none */
-  char *match_any;   /* OR of the positive terms (ranking fallback); NULL if none */
+  char *match_any;   /* qp_fallback(plan, NULL, 0): the ranking fallback; NULL if none */
   char *exclude;     /* FTS5 expression of notes to leave out when match is NULL */
+  char *excluded;    /* what NOT/- leave out (ORed) when match is set, else NULL */
   qp_term *terms;
   size_t nterms;
   qp_filter *filters;
@@ -378,6 +379,16 @@ typedef struct qp_plan {
 ** message (no "cnsearch:" prefix) to err. */
 int qp_compile(const char *q, size_t len, qp_plan **out, buf *err);
 void qp_plan_free(qp_plan *p);
+/* Whether s[0..n) is a stopword ("the", "of", "what"; ASCII case folded). */
+int qp_stopword(const char *s, size_t n);
+/* The fallback (tier 1) expression: the positive terms ORed, less the
+** stopwords among them unless all are, then each of extra[0..nextra) as a
+** quoted word, all NOT what the query excludes.  *ntyped (if not NULL)
+** gets the number of the query's own terms written; they come first, so
+** FTS5 numbers their phrases 0..*ntyped-1.  NULL when there is no positive
+** term; else the caller frees with free(). */
+char *qp_fallback(const qp_plan *pl, const char *const *extra, size_t nextra,
+                  size_t *ntyped);
 
 /* ---------------------------------------------------------------- query/regex.c
 ** The only file that includes pcre2.h.  A compiled pattern with bounded
@@ -398,6 +409,11 @@ int rx_find(rx *r, const char *text, size_t len, size_t start, size_t *ms,
 char *rx_trigram_query(const char *pattern);
 /* Register regexp(pattern, text) and regexpi(pattern, text) on db. */
 int rx_register(sqlite3 *db);
+
+/* ---------------------------------------------------------------- query/search.c
+** Register cns_rank(), search.c's ranking function (bm25 with per-phrase
+** weights), on db. */
+int search_register(sqlite3 *db);
 
 /* ---------------------------------------------------------------- query/snippet.c
 ** Pure text work on one note: line/column of a byte offset and a one-line

@@ -44,6 +44,11 @@
 ** parentheses, so FTS5's own precedence never matters; explicit AND is
 ** always written because FTS5 rejects an implicit AND before '('.
 **
+** The plan also carries the ranking fallback (match_any, qp_fallback()):
+** every positive word on its own, ORed, less the stopwords among them
+** (unless all are stopwords), NOT what the query excludes.  search.c ranks
+** it below the notes that hold every word, and may add words to it.
+**
 ** Messages are one line in one shape, "<what> at offset N in '<query>'"
 ** (or quoting the offending token), with user bytes made safe: controls,
 ** NUL and invalid UTF-8 echo as '?', and echoes stop after 60 bytes.
@@ -961,17 +966,61 @@ static void collect_terms(qp_plan *pl, size_t *cap, const node *n) {
   for (size_t i = 0; i < n->nkid; i++) collect_terms(pl, cap, n->kid[i]);
 }
 
-/* match_any: every term on its own, ORed. */
-static char *any_of(const qp_plan *pl) {
+/* Words that say nothing about a note's subject.  Natural-language
+** queries are full of them ("what is known about the ..."); in the OR of
+** the fallback they would match nearly every note, and they are slow
+** (long posting lists) for a weight that BM25's idf makes almost nil.
+** They still count in the all-words tier.  Sorted, for bsearch(). */
+static const char *const stopwords[] = {
+  "a", "an", "and", "are", "as", "at", "be", "been", "being", "but", "by",
+  "can", "could", "did", "do", "does", "for", "from", "had", "has", "have",
+  "how", "i", "if", "in", "into", "is", "it", "its", "may", "might", "must",
+  "of", "on", "or", "our", "shall", "should", "so", "such", "than", "that",
+  "the", "their", "them", "then", "there", "these", "they", "this", "those",
+  "to", "was", "we", "were", "what", "when", "where", "which", "while", "who",
+  "whom", "whose", "why", "will", "with", "would", "you", "your"};
+
+static int cmp_word(const void *key, const void *elt) {
+  return strcmp(key, *(const char *const *)elt);
+}
+
+int qp_stopword(const char *s, size_t n) {
+  char w[8];
+  if (n == 0 || n >= sizeof w) return 0;
+  for (size_t i = 0; i < n; i++)
+    w[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+  w[n] = 0;
+  return bsearch(w, stopwords, sizeof stopwords / sizeof *stopwords,
+                 sizeof *stopwords, cmp_word) != NULL;
+}
+
+static int term_is_stop(const qp_term *t) {
+  return t->column < 0 && !t->prefix && qp_stopword(t->text, strlen(t->text));
+}
+
+char *qp_fallback(const qp_plan *pl, const char *const *extra, size_t nextra,
+                  size_t *ntyped) {
   buf b = BUF_INIT;
+  size_t nstop = 0, n = 0;
+  for (size_t i = 0; i < pl->nterms; i++) nstop += term_is_stop(&pl->terms[i]);
+  int drop = nstop < pl->nterms;   /* all stopwords: keep them all */
+  if (pl->excluded) buf_addc(&b, '(');
   for (size_t i = 0; i < pl->nterms; i++) {
     const qp_term *t = &pl->terms[i];
     node w = {.s = t->text, .n = strlen(t->text), .prefix = t->prefix,
               .column = t->column};
-    if (i) buf_adds(&b, " OR ");
+    if (drop && term_is_stop(t)) continue;
+    if (n++) buf_adds(&b, " OR ");
     emit_word(&w, &b);
   }
-  return pl->nterms ? buf_detach(&b) : NULL;
+  if (ntyped) *ntyped = n;
+  for (size_t i = 0; i < nextra && n; i++) {
+    buf_adds(&b, " OR ");
+    add_string(&b, extra[i], strlen(extra[i]));
+  }
+  if (!n) { buf_free(&b); return NULL; }
+  if (pl->excluded) buf_addf(&b, ") NOT (%s)", pl->excluded);
+  return buf_detach(&b);
 }
 
 /* Move the top-level filters into the plan and write match or exclude
@@ -1001,15 +1050,11 @@ static void build(parser *p, node **kids, size_t nkids, qp_plan *pl) {
   }
   buf_free(&b);
   for (size_t i = 0; i < nrest; i++) collect_terms(pl, &cap, kids[i]);
-  pl->match_any = any_of(pl);
-  if (pl->match_any && nneg) { /* the fallback keeps the exclusions */
-    buf any = BUF_INIT;
-    buf_addf(&any, "(%s) NOT (", pl->match_any);
-    emit_excluded(p, kids, nrest, &any, 0);
-    buf_addc(&any, ')');
-    free(pl->match_any);
-    pl->match_any = buf_detach(&any);
+  if (pl->match && nneg) {   /* the fallback keeps the exclusions */
+    emit_excluded(p, kids, nrest, &b, 0);
+    pl->excluded = buf_detach(&b);
   }
+  pl->match_any = qp_fallback(pl, NULL, 0, NULL);
 }
 
 static void free_nodes(parser *p) {
@@ -1047,6 +1092,7 @@ void qp_plan_free(qp_plan *pl) {
   free(pl->match);
   free(pl->match_any);
   free(pl->exclude);
+  free(pl->excluded);
   for (size_t i = 0; i < pl->nterms; i++) free(pl->terms[i].text);
   free(pl->terms);
   for (size_t i = 0; i < pl->nfilters; i++) {
