@@ -141,7 +141,7 @@ static int setup_connection(cns *h) {
   if (zip_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register inflate(): %s",
                       sqlite3_errmsg(h->db));
-  if (search_register(h->db) != SQLITE_OK)
+  if (rank_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register cns_rank(): %s",
                       sqlite3_errmsg(h->db));
   if (rx_register(h->db) != SQLITE_OK)

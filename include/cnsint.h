@@ -410,10 +410,9 @@ char *rx_trigram_query(const char *pattern);
 /* Register regexp(pattern, text) and regexpi(pattern, text) on db. */
 int rx_register(sqlite3 *db);
 
-/* ---------------------------------------------------------------- query/search.c
-** Register cns_rank(), search.c's ranking function (bm25 with per-phrase
-** weights), on db. */
-int search_register(sqlite3 *db);
+/* ---------------------------------------------------------------- query/rank.c
+** Register cns_rank(), BM25 with per-phrase weights, on db. */
+int rank_register(sqlite3 *db);
 
 /* ---------------------------------------------------------------- query/snippet.c
 ** Pure text work on one note: line/column of a byte offset and a one-line
