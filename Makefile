@@ -42,7 +42,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # `make BUILD=build/mine` builds ./build/mine/cnsearch and leaves ./cnsearch alone.
 PROG     ?= $(if $(filter 1,$(SANITIZE)),$(BUILD)/cnsearch,$(if $(filter build/release,$(BUILD)),cnsearch,$(BUILD)/cnsearch))
 
-.PHONY: all deps test demo clean unit
+.PHONY: all deps test test-valgrind demo clean unit
 
 all: $(PROG)
 
@@ -87,6 +87,15 @@ test:
 	@$(MAKE) --no-print-directory deps DEPS_EXTRA="$(TEST_DEBS)"
 	@$(MAKE) --no-print-directory $(PROG) unit
 	@CNSEARCH_BIN=$(abspath $(PROG)) UNIT_DIR=$(abspath $(BUILD)/tests) sh tests/run.sh
+
+# The CLI tests whose programs are quick enough to run under valgrind
+# memcheck (the sanitizer build covers everything else).
+VALGRIND_TESTS ?= search
+test-valgrind:
+	@$(MAKE) --no-print-directory deps DEPS_EXTRA="$(TEST_DEBS) valgrind"
+	@$(MAKE) --no-print-directory $(PROG) unit
+	@CNSEARCH_REAL_BIN=$(abspath $(PROG)) CNSEARCH_BIN=$(abspath tests/valgrind.sh) \
+	  UNIT_DIR=/nonexistent ONLY=$(VALGRIND_TESTS) sh tests/run.sh
 
 demo:
 	@$(MAKE) --no-print-directory deps
