@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "cli/cli.h"
 
@@ -247,8 +248,26 @@ void cli_show_notice(cns *h) {
   if (n) fprintf(stderr, "cnsearch: %s\n", n);
 }
 
+static double now_seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Progress on a terminal, once an update has run for a second: count,
+** rate and time left. */
 static void progress(void *arg, long done, long total) {
-  fprintf(stderr, "\rcnsearch: indexing %ld/%ld notes", done, total);
+  static double start;
+  static int shown;
+  double t = now_seconds();
+  if (!start) start = t;
+  if (t - start < 1.0 && !shown) return;
+  shown = 1;
+  double rate = done / (t - start > 0 ? t - start : 1e-9);
+  fprintf(stderr, "\r\033[Kcnsearch: indexing %ld/%ld notes, %.0f/s", done,
+          total, rate);
+  if (done < total && rate > 0)
+    fprintf(stderr, ", %.0f s left", (double)(total - done) / rate);
   if (done == total) fputc('\n', stderr);
 }
 

@@ -32,6 +32,10 @@ S -l -n 0 'NEAR(pipeline bubble, 3)'
 expect_match "$OUT" 'pipeline-parallelism.md' "NEAR"
 S -l -n 1 'title:fsdp'
 expect_eq "$OUT" "notes/papers/fsdp.md" "title: field"
+S -l -n 0 'title:/^FSDP/'
+expect_eq "$OUT" "notes/papers/fsdp.md" "title:/re/"
+S -l -n 0 'title:/^fsdp/i'
+expect_eq "$OUT" "notes/papers/fsdp.md" "title:/re/i is caseless"
 S -l -n 0 'tag:moe'
 expect_eq "$(printf '%s\n' "$OUT" | sort | tr '\n' ' ')" "notes/blog/2024-06-02-moe-inference-draft.md notes/papers/deepseek-v2.md notes/topics/mixture-of-experts.md " "tag:"
 S -l -n 0 'path:/^papers\//' fsdp
