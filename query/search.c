@@ -703,10 +703,12 @@ static void fill_place(cns_search *s, hitrec *r, const note_text *t,
 static void explain_hit(const cns_search *s, hitrec *r, const noterow *n,
                         double local, size_t k) {
   r->explain = cns_xasprintf(
-      "tier %d; note bm25 %.3f (title %.3f, heading %.3f, link %.3f, body "
-      "%.3f; weights %g/%g/%g/%g); section %zu of note, cluster %.2f",
-      n->tier, n->score, n->field[0], n->field[1], n->field[2], n->field[3],
-      W(s, 0), W(s, 1), W(s, 2), W(s, 3), k + 1, local);
+      "tier %d; note bm25 %.3f with field weights title %g, heading %g, "
+      "link %g, body %g (each field alone: %.3f, %.3f, %.3f, %.3f); hit score "
+      "%.3f = note x cluster share / (1 + rank in note / 2); section %zu of "
+      "the note, cluster %.2f",
+      n->tier, n->score, W(s, 0), W(s, 1), W(s, 2), W(s, 3), n->field[0],
+      n->field[1], n->field[2], n->field[3], r->h.score, k + 1, local);
   if (n->tier > 0 && s->fb_words) {
     char *e = cns_xasprintf("%s; ranked with feedback words: %s", r->explain,
                             s->fb_words);
