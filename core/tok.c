@@ -30,7 +30,7 @@
 
 /* ---- getting at FTS5 ------------------------------------------------ */
 
-static fts5_api *fts5_api_of(sqlite3 *db) {
+fts5_api *tok_fts5_api(sqlite3 *db) {
   fts5_api *api = NULL;
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
@@ -169,7 +169,7 @@ static int cns_tokenize(Fts5Tokenizer *t, void *ctx, int flags,
 }
 
 int tok_register(sqlite3 *db) {
-  fts5_api *api = fts5_api_of(db);
+  fts5_api *api = tok_fts5_api(db);
   if (!api) return SQLITE_ERROR;
   fts5_tokenizer base = {base_create, base_delete, base_tokenize};
   fts5_tokenizer top = {cns_create, cns_delete, cns_tokenize};
@@ -187,7 +187,7 @@ struct tok_ctx {
 };
 
 int tok_open(sqlite3 *db, tok_ctx **out) {
-  fts5_api *api = fts5_api_of(db);
+  fts5_api *api = tok_fts5_api(db);
   void *ud = NULL;
   *out = NULL;
   if (!api) return SQLITE_ERROR;

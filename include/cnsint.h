@@ -86,6 +86,9 @@ int zip_register(sqlite3 *db);
 ** technical tokens kept findable ("c++", "c#").  Registered with FTS5 as
 ** "cns"; the FTS5 tables use tokenize='cns'. */
 int tok_register(sqlite3 *db);
+/* FTS5's API object on db (for registering tokenizers and functions), or
+** NULL. */
+fts5_api *tok_fts5_api(sqlite3 *db);
 
 typedef struct tok_token {
   size_t text_off;  /* folded, stemmed form: tok_text(), text_len bytes */

@@ -107,13 +107,7 @@ static void cns_rank(const Fts5ExtensionApi *api, Fts5Context *fts,
 }
 
 int rank_register(sqlite3 *db) {
-  fts5_api *api = NULL;
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
-    return SQLITE_ERROR;
-  sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
-  sqlite3_step(st);
-  sqlite3_finalize(st);
+  fts5_api *api = tok_fts5_api(db);
   if (!api) return SQLITE_ERROR;
   return api->xCreateFunction(api, "cns_rank", NULL, cns_rank, NULL);
 }

@@ -286,6 +286,18 @@ static void add_filter_sql(buf *sql, const qp_filter *f, int param,
   }
 }
 
+/* Every filter as an SQL condition on note n (parameters ?2...), with
+** the trigram prefilter in front of each regex over the text. */
+static void add_filters_sql(const cns_search *s, buf *sql) {
+  for (size_t i = 0; i < s->plan->nfilters; i++) {
+    if (s->trigram[i])
+      buf_addf(sql, " AND n.id IN (SELECT rowid FROM note_tri WHERE "
+                    "note_tri MATCH ?%d)",
+               (int)(i + 2 + s->plan->nfilters));
+    add_filter_sql(sql, &s->plan->filters[i], (int)i + 2, s->idset[i]);
+  }
+}
+
 /* SQL for one tier: ?1 is the FTS expression (absent for filter-only
 ** queries); filters are ?2...  Notes are ranked by bm25(), or by
 ** cns_rank() with per-phrase weights when `weights` is set. */
@@ -309,13 +321,7 @@ static char *note_sql(const cns_search *s, int with_match, int explain,
       buf_adds(&sql, " AND n.id NOT IN (SELECT rowid FROM note_fts WHERE "
                      "note_fts MATCH ?1)");
   }
-  for (size_t i = 0; i < s->plan->nfilters; i++) {
-    if (s->trigram[i])
-      buf_addf(&sql, " AND n.id IN (SELECT rowid FROM note_tri WHERE "
-                     "note_tri MATCH ?%d)",
-               (int)(i + 2 + s->plan->nfilters));
-    add_filter_sql(&sql, &s->plan->filters[i], (int)i + 2, s->idset[i]);
-  }
+  add_filters_sql(s, &sql);
   buf_adds(&sql, with_match ? " ORDER BY 5" : " ORDER BY n.path");
   return buf_detach(&sql);
 }
@@ -1115,13 +1121,7 @@ static char *page_sql(const cns_search *s) {
            "JOIN link k ON k.target = p.url AND k.kind = %d "
            "JOIN note n ON n.id = k.note WHERE page_fts MATCH ?1",
            W(s, 0), W(s, 1), W(s, 2), W(s, 3), MD_LINK_INLINE);
-  for (size_t i = 0; i < s->plan->nfilters; i++) {
-    if (s->trigram[i])
-      buf_addf(&sql, " AND n.id IN (SELECT rowid FROM note_tri WHERE "
-                     "note_tri MATCH ?%d)",
-               (int)(i + 2 + s->plan->nfilters));
-    add_filter_sql(&sql, &s->plan->filters[i], (int)i + 2, s->idset[i]);
-  }
+  add_filters_sql(s, &sql);
   buf_adds(&sql, " ORDER BY 5, n.path, k.line");
   return buf_detach(&sql);
 }

@@ -119,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ENSURE(!(pl->match && pl->exclude));
     for (size_t i = 0; i < pl->nfilters; i++) {
       const qp_filter *f = &pl->filters[i];
-      ENSURE(f->field >= QP_F_PATH && f->field <= QP_F_BEFORE);
+      ENSURE(f->field >= QP_F_PATH && f->field <= QP_F_LINKED_FROM); /* every QP_F_* */
       ENSURE(f->arg != NULL && f->source != NULL);
     }
     for (size_t i = 0; i < pl->nterms; i++) {
