@@ -161,6 +161,14 @@ static size_t char_len(const char *s, size_t n) {
   return l <= n ? l : 1;
 }
 
+static int plain_char(const unsigned char *c, size_t l) {
+  if (l == 1) return c[0] >= 0x20 && c[0] < 0x7f;
+  if (l > 3) return 0;
+  for (size_t k = 1; k < l; k++)
+    if ((c[k] & 0xC0) != 0x80) return 0;
+  return utf8_valid(c) == l;
+}
+
 /* End the current run: add its trigrams to the query when it has three
 ** characters or more. */
 static void end_run(lits *L) {
@@ -249,7 +257,12 @@ static size_t escape(lits *L, const char *p, size_t i) {
   if (c == 'Q') {
     const char *e = strstr(p + i + 2, "\\E");
     size_t end = e ? (size_t)(e - p) : strlen(p);
-    buf_add(&L->run, p + i + 2, end - i - 2);
+    for (size_t k = i + 2; k < end;) {
+      size_t l = char_len(p + k, end - k);
+      if (plain_char((const unsigned char *)p + k, l)) buf_add(&L->run, p + k, l);
+      else end_run(L);
+      k += l;
+    }
     return e ? end + 2 : end;
   }
   if (strchr("dDwWsSbBAzZGhHvVRXKntrfeaE", c)) {
@@ -259,8 +272,10 @@ static size_t escape(lits *L, const char *p, size_t i) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
       (c >= '0' && c <= '9'))
     return 0; /* \x.., \p{..}, back references: give up */
-  buf_addc(&L->run, c);
-  return i + 2;
+  size_t l = char_len(p + i + 1, strlen(p + i + 1));
+  if (plain_char((const unsigned char *)p + i + 1, l)) buf_add(&L->run, p + i + 1, l);
+  else end_run(L);
+  return i + 1 + l;
 }
 
 static int has_top_alternation(const char *p) {
@@ -292,8 +307,12 @@ static int read_literals(lits *L, const char *p) {
     else if (c == '.' || c == '^' || c == '$' || c == ')') { end_run(L); i++; }
     else {
       size_t l = char_len(p + i, strlen(p + i));
-      /* an atom followed by a quantifier is read with it */
-      buf_add(&L->run, p + i, l);
+      /* Only plain characters go into trigrams: control characters, bytes
+      ** that are not UTF-8 and characters past U+FFFF are not tokenized by
+      ** FTS5's trigram tokenizer the way PCRE2 reads them (found by
+      ** fuzz_regex), so they end the run instead. */
+      if (plain_char((const unsigned char *)p + i, l)) buf_add(&L->run, p + i, l);
+      else end_run(L);
       i += l;
     }
     if (i == 0) return 0;

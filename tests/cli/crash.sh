@@ -10,12 +10,13 @@
 # CRASH_SEED fixes the random delays (it is printed, so a failing run can
 # be repeated).
 #
-# The issue's size is CRASH_MB=20 (or more).  The default is 2, because a
-# run costs about CRASH_KILLS times half a rebuild plus half an update,
-# and a 20 MB rebuild takes 10 s of CPU today (3.4 times a first build):
-# the default keeps `make test` near a minute; run the big one by hand.
+# The default, CRASH_MB=10, keeps the test under a minute on two idle
+# cores (a run costs about CRASH_KILLS times half a rebuild plus half an
+# update, plus a check after each); CRASH_MB=20 or more, the issue's
+# size, takes about 95 s (first build 0.8 s, rebuild 2.8 s) and is for
+# running by hand.
 . "$(dirname "$0")/lib.sh"
-MB=${CRASH_MB:-2}
+MB=${CRASH_MB:-10}
 KILLS=${CRASH_KILLS:-30}
 SEED=${CRASH_SEED:-$(date +%s)}
 echo "note: $NAME: CRASH_SEED=$SEED CRASH_MB=$MB CRASH_KILLS=$KILLS"
@@ -139,7 +140,7 @@ for d in $(delays "$KILLS" "$(echo "$rebuild_ms" | awk '{print $1 / 1000}')" 1);
   esac
   recovered "rebuild killed after ${d}s (kill $i)" "$W/clean-a"
 done
-[ "$landed" -ge $((KILLS * 2 / 3)) ] && pass ||
+[ "$landed" -ge $((KILLS / 2)) ] && pass ||
   fail "only $landed of $KILLS kills landed during a rebuild"
 
 # ---- kill a large incremental update ------------------------------------
@@ -154,13 +155,18 @@ done
 [ -s "$W/clean-b/zqvariantb" ] && pass || fail "state b finds zqvariantb"
 cp -R "$W/a/." "$NOTES/"
 run "$BIN" -C "$NOTES" -q index
-cp -R "$W/b/." "$NOTES/"
-start=$(date +%s%N)
-run "$BIN" -C "$NOTES" -q index
-update_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-expect_rc 0 "a large update"
+# Time the update both ways and take the shorter, so that most kills
+# land while an update is still running.
+update_ms=""
+for state in b a; do
+  cp -R "$W/$state/." "$NOTES/"
+  start=$(date +%s%N)
+  run "$BIN" -C "$NOTES" -q index
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  expect_rc 0 "a large update to $state"
+  [ -z "$update_ms" ] || [ "$ms" -lt "$update_ms" ] && update_ms=$ms
+done
 echo "note: $NAME: updating $(find "$W/b" -name '*.md' | wc -l) notes takes ${update_ms} ms"
-state=b
 landed=0
 i=0
 for d in $(delays "$KILLS" "$(echo "$update_ms" | awk '{print $1 / 1000}')" 2); do
@@ -175,7 +181,7 @@ for d in $(delays "$KILLS" "$(echo "$update_ms" | awk '{print $1 / 1000}')" 2); 
   esac
   recovered "update to $state killed after ${d}s (kill $i)" "$W/clean-$state"
 done
-[ "$landed" -ge $((KILLS * 2 / 3)) ] && pass ||
+[ "$landed" -ge $((KILLS / 2)) ] && pass ||
   fail "only $landed of $KILLS kills landed during an update"
 
 cd "$TMP"
