@@ -211,6 +211,8 @@ int store_put_note(store *st, const char *path, long long size,
                    long long mtime, const char *text, size_t len,
                    const md_note *md, buf *err);
 int store_delete_note(store *st, long long id, buf *err);
+/* Drop every note (for a rebuild, inside its transaction). */
+int store_clear(store *st, buf *err);
 /* Check SQLite's, FTS5's and cnsearch's own invariants; CNS_ECORRUPT with
 ** the first broken one in err. */
 int store_check(sqlite3 *db, buf *err);

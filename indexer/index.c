@@ -169,11 +169,14 @@ static void make_plan(const scan_list *files, const known_list *kn,
   }
 }
 
-static int apply_plan(cns *h, store *st, const plan *p,
+static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
                       cns_update_stats *stats, cns_progress_fn progress,
                       void *arg) {
   int rc = CNS_OK;
-  for (size_t i = 0; i < p->ndrop && !rc; i++)
+  /* a rebuild empties the tables at once: one note at a time costs 3x */
+  if (rebuild && (rc = store_clear(st, &h->err)) != CNS_OK)
+    return cns_dberr(h, "empty the index");
+  for (size_t i = 0; i < p->ndrop && !rc && !rebuild; i++)
     if ((rc = store_delete_note(st, p->drop[i], &h->err)) != CNS_OK)
       rc = cns_dberr(h, "update the index");
   for (size_t i = 0; i < p->nadd && !rc; i++) {
@@ -212,7 +215,7 @@ static int write_plan(cns *h, const scan_list *files, int rebuild, plan *p,
   int rc = store_begin(st, &h->err);
   if (rc) rc = cns_dberr(h, "start the index update");
   if (!rc) rc = plan_update(h, files, rebuild, p, stats);
-  if (!rc) rc = apply_plan(h, st, p, stats, progress, arg);
+  if (!rc) rc = apply_plan(h, st, p, rebuild, stats, progress, arg);
   if (!rc && store_commit(st, &h->err) != CNS_OK)
     rc = cns_dberr(h, "commit the index update");
   if (rc) store_rollback(st);

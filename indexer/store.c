@@ -398,6 +398,16 @@ int store_put_note(store *s, const char *path, long long size,
   return rc;
 }
 
+int store_clear(store *s, buf *err) {
+  const char *sql = s->trigram
+      ? "INSERT INTO note_fts(note_fts) VALUES('delete-all');"
+        "INSERT INTO note_tri(note_tri) VALUES('delete-all');"
+        "DELETE FROM section; DELETE FROM link; DELETE FROM note;"
+      : "INSERT INTO note_fts(note_fts) VALUES('delete-all');"
+        "DELETE FROM section; DELETE FROM link; DELETE FROM note;";
+  return exec(s, sql, err, "empty the index");
+}
+
 int store_delete_note(store *s, long long id, buf *err) {
   static const int order[] = {S_FTS_DEL, S_TRI_DEL, S_DEL_SEC, S_DEL_LINK,
                               S_DEL_NOTE};
