@@ -29,7 +29,12 @@ static void on_progress(void *arg, const cns_fetch_stats *st) {
                 (double)(now.tv_nsec - ps->start.tv_nsec) / 1e9;
   fprintf(stderr, "\r\033[Kcnsearch: fetching %ld/%ld pages", st->done,
           st->total);
-  if (secs > 0.5) fprintf(stderr, ", %.1f/s", (double)st->done / secs);
+  if (secs > 0.5) {
+    double rate = (double)st->done / secs;
+    fprintf(stderr, ", %.1f/s", rate);
+    if (rate > 0 && st->done < st->total)
+      fprintf(stderr, ", %.0f s left", (double)(st->total - st->done) / rate);
+  }
   if (st->failed) fprintf(stderr, ", %ld failed", st->failed);
   if (st->done == st->total) fputc('\n', stderr);
 }
