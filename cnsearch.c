@@ -86,7 +86,8 @@ static void print_help(void) {
          "query: words (all must occur in a note), \"a phrase\", a OR b, -word,\n"
          "       prefix*, NEAR(a b, 5), title:/heading:/link:/body:word, tag:t,\n"
          "       path:/re/, heading:/re/, url:/re/, title:/re/i, /regex/,\n"
-         "       after:YYYY-MM-DD, before:YYYY-MM\n\noptions:\n");
+         "       after:YYYY-MM-DD, before:YYYY-MM, links-to:NOTE, linked-from:NOTE\n"
+         "\noptions:\n");
   for (size_t i = 0; i < NOPTIONS; i++) {
     const option *o = &options[i];
     char lhs[64];
