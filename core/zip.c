@@ -39,10 +39,37 @@ char *zip_inflate(const void *z, size_t zlen, size_t len) {
   return out;
 }
 
-/* inflate(bodyz, len[, nul]): the text, or an error for a damaged row.
-** With a third argument, NUL bytes come back as spaces: FTS5's trigram
-** tokenizer stops at a NUL, and the regex prefilter must see every byte
-** after one. */
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n) {
+  if (p[0] < 0x80) return 1;
+  size_t l = p[0] >= 0xF5 ? 0 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3
+           : p[0] >= 0xC2 ? 2 : 0;
+  if (l == 0 || l > n) return 0;
+  for (size_t i = 1; i < l; i++)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  if (l == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)))
+    return 0;
+  if (l == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)))
+    return 0;
+  return l;
+}
+
+/* The text as the trigram tokenizer must see it: FTS5 stops at a NUL and
+** reads invalid UTF-8 differently from PCRE2 (a stray continuation byte
+** swallows the character before it), so both become spaces.  Every
+** literal a regex requires is valid UTF-8 without NUL, so it is still
+** found where it occurs. */
+void zip_plain_for_trigrams(char *t, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    size_t l = t[i] ? utf8_seq((const unsigned char *)t + i, n - i) : 0;
+    if (l == 0) t[i++] = ' ';
+    else i += l;
+  }
+}
+
+/* inflate(bodyz, len[, plain]): the text, or an error for a damaged row.
+** With a third argument, the text for the trigram index (above). */
 static void inflate_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const void *z = sqlite3_value_blob(argv[0]);
   size_t zlen = (size_t)sqlite3_value_bytes(argv[0]);
@@ -56,9 +83,7 @@ static void inflate_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error_code(ctx, SQLITE_CORRUPT);
     return;
   }
-  if (argc > 2)
-    for (size_t i = 0; i < (size_t)len; i++)
-      if (!text[i]) text[i] = ' ';
+  if (argc > 2) zip_plain_for_trigrams(text, (size_t)len);
   sqlite3_result_text64(ctx, text, (sqlite3_uint64)len, free, SQLITE_UTF8);
 }
 

@@ -79,6 +79,9 @@ void cfg_free(cns_config *c);
 void zip_deflate(const char *text, size_t len, buf *out);
 char *zip_inflate(const void *z, size_t zlen, size_t len);
 int zip_register(sqlite3 *db);
+/* NUL bytes and bytes that are not UTF-8 become spaces, in place: the
+** text the trigram index is given (see note_tri_doc in store.c). */
+void zip_plain_for_trigrams(char *t, size_t n);
 
 /* ---------------------------------------------------------------- core/tok.c
 ** The one tokenizer, shared by the index and by positions/snippets:
@@ -192,7 +195,7 @@ int scan_is_note_name(const cns_config *cfg, const char *name);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 5 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 6 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;

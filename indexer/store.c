@@ -42,8 +42,9 @@
 **       It costs as much to build as the word index, so it is built on
 **       the first regex search (store_trigram_build) and kept up to date
 **       from then on; meta('trigram') = 1 says it is complete.  Its
-**       content, the view note_tri_doc, shows NUL bytes as spaces: the
-**       trigram tokenizer stops at a NUL, and a prefilter must not.
+**       content, the view note_tri_doc, shows NUL bytes and bytes that are
+**       not UTF-8 as spaces: the trigram tokenizer reads those unlike
+**       PCRE2, and a prefilter must never miss (zip.c).
 **   meta(key PRIMARY KEY, value)
 **       Small facts about the index itself.
 **   page(id, url UNIQUE, final_url, status, content_type, title,
