@@ -14,7 +14,7 @@ passed=0 failed=0 broken=0
 log=$(mktemp)
 
 tally() { # name, then the program's output on stdin
-  counts=$(grep '^# counts ' "$log" | tail -n 1)
+  counts=$(grep -a '^# counts ' "$log" | tail -n 1)
   if [ -z "$counts" ]; then
     echo "FAIL: $1 ended without reporting its counts" >&2
     broken=$((broken + 1))
@@ -32,8 +32,8 @@ for t in "$UNIT_DIR"/test_*; do
   name=$(basename "$t")
   case "$name" in *"$ONLY"*) ;; *) continue ;; esac
   "$t" >"$log" 2>&1
-  grep -v '^# counts' "$log" | grep -E 'FAIL|ERROR|runtime error|Sanitizer' >&2
-  grep -E '^[a-z_]+: [0-9]+ passed' "$log"
+  grep -a -v '^# counts' "$log" | grep -a -E 'FAIL|ERROR|runtime error|Sanitizer' >&2
+  grep -a -E '^[a-z_]+: [0-9]+ passed' "$log"
   tally "$name"
 done
 
@@ -42,8 +42,8 @@ for t in "$here"/cli/*.sh; do
   case "$name" in lib.sh) continue ;; esac
   case "$name" in *"$ONLY"*) ;; *) continue ;; esac
   sh "$t" >"$log" 2>&1
-  grep -E '^(FAIL|not ok)|runtime error|Sanitizer' "$log" >&2
-  grep -E '^[a-z_.]+: [0-9]+ passed' "$log"
+  grep -a -E '^(FAIL|not ok)|runtime error|Sanitizer' "$log" >&2
+  grep -a -E '^[a-z_.]+: [0-9]+ passed' "$log"
   tally "$name"
 done
 rm -f "$log"
