@@ -71,3 +71,19 @@ void buf_free(buf *b) {
 }
 
 const char *buf_str(const buf *b) { return b->p ? b->p : ""; }
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+size_t utf8_len(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  if (p[0] < 0x80) return 1;
+  size_t l = p[0] >= 0xF5 ? 0 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3
+           : p[0] >= 0xC2 ? 2 : 0;
+  if (l == 0 || l > n) return 0;
+  for (size_t i = 1; i < l; i++)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  if (l == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)))
+    return 0;
+  if (l == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)))
+    return 0;
+  return l;
+}

@@ -39,21 +39,6 @@ char *zip_inflate(const void *z, size_t zlen, size_t len) {
   return out;
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *p, size_t n) {
-  if (p[0] < 0x80) return 1;
-  size_t l = p[0] >= 0xF5 ? 0 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3
-           : p[0] >= 0xC2 ? 2 : 0;
-  if (l == 0 || l > n) return 0;
-  for (size_t i = 1; i < l; i++)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  if (l == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)))
-    return 0;
-  if (l == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)))
-    return 0;
-  return l;
-}
-
 /* The text as the trigram tokenizer must see it: FTS5 stops at a NUL and
 ** reads invalid UTF-8 differently from PCRE2 (a stray continuation byte
 ** swallows the character before it), so both become spaces.  Every
@@ -62,7 +47,7 @@ static size_t utf8_seq(const unsigned char *p, size_t n) {
 void zip_plain_for_trigrams(char *t, size_t n) {
   size_t i = 0;
   while (i < n) {
-    size_t l = t[i] ? utf8_seq((const unsigned char *)t + i, n - i) : 0;
+    size_t l = t[i] ? utf8_len(t + i, n - i) : 0;
     if (l == 0) t[i++] = ' ';
     else i += l;
   }

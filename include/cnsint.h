@@ -52,6 +52,9 @@ void buf_reset(buf *b);
 char *buf_detach(buf *b);      /* never NULL: "" for an empty buffer */
 void buf_free(buf *b);
 const char *buf_str(const buf *b); /* "" for an empty buffer */
+/* Length of the valid UTF-8 sequence at s (n bytes left: 1 to 4), or 0
+** for a byte that starts none (overlong, surrogate, past U+10FFFF). */
+size_t utf8_len(const char *s, size_t n);
 
 /* ---------------------------------------------------------------- core/config.c
 ** ROOT/.cnsearch/config. */

@@ -47,26 +47,13 @@ void rx_free(rx *r) {
   free(r);
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_valid(const unsigned char *p) {
-  if (p[0] < 0x80) return 1;
-  size_t n = p[0] >= 0xF5 ? 0 : p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3
-           : p[0] >= 0xC2 ? 2 : 0;
-  for (size_t i = 1; i < n; i++)
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  if (n == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0)))
-    return 0; /* overlong, surrogate */
-  if (n == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90)))
-    return 0;
-  return n;
-}
-
 /* The pattern as it may be shown: control bytes and bytes that are not
 ** UTF-8 become '?', so a message is always one line of valid text. */
 static void quote_pattern(buf *err, const char *pattern) {
   const unsigned char *p = (const unsigned char *)pattern;
+  const unsigned char *end = p + strlen(pattern);
   while (*p) {
-    size_t n = utf8_valid(p);
+    size_t n = utf8_len((const char *)p, (size_t)(end - p));
     if (n == 0 || *p < 0x20 || *p == 0x7f) {
       buf_addc(err, '?');
       p++;
@@ -166,7 +153,7 @@ static int plain_char(const unsigned char *c, size_t l) {
   if (l > 3) return 0;
   for (size_t k = 1; k < l; k++)
     if ((c[k] & 0xC0) != 0x80) return 0;
-  return utf8_valid(c) == l;
+  return utf8_len((const char *)c, l) == l;
 }
 
 /* End the current run: add its trigrams to the query when it has three
