@@ -11,9 +11,9 @@
 # The search program links only the first three; cnsearch-fetch (the
 # `fetch` command) also libcurl and libxml2, which take longer to load than
 # a search takes to run (cli/fetch_stub.c).
-CORE_PKGS := sqlite3 libpcre2-8 md4c zlib
+CORE_PKGS := sqlite3 libpcre2-8 md4c libzstd
 PKGS      := $(CORE_PKGS) libcurl libxml-2.0
-DEB_PKGS  := pkg-config libsqlite3-dev libpcre2-dev libmd4c-dev zlib1g-dev libcurl4-openssl-dev libxml2-dev
+DEB_PKGS  := pkg-config libsqlite3-dev libpcre2-dev libmd4c-dev libzstd-dev libcurl4-openssl-dev libxml2-dev
 # What the tests drive besides the program itself.
 TEST_DEBS := sqlite3 python3 ripgrep jq mandoc zsh fish vim-nox emacs-nox neovim
 

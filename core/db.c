@@ -139,7 +139,7 @@ static int setup_connection(cns *h) {
     return cns_seterr(h, CNS_EDB, "cannot register the tokenizer: %s",
                       sqlite3_errmsg(h->db));
   if (zip_register(h->db) != SQLITE_OK)
-    return cns_seterr(h, CNS_EDB, "cannot register inflate(): %s",
+    return cns_seterr(h, CNS_EDB, "cannot register unpack(): %s",
                       sqlite3_errmsg(h->db));
   if (rank_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register cns_rank(): %s",

@@ -13,26 +13,26 @@
 #include <string.h>
 #include "cnsint.h"
 
-static CNS_NORETURN void oom(size_t n) {
+void cns_oom(size_t n) {
   fprintf(stderr, "cnsearch: out of memory (wanted %zu bytes)\n", n);
   abort();
 }
 
 void *cns_xmalloc(size_t n) {
   void *p = malloc(n ? n : 1);
-  if (!p) oom(n);
+  if (!p) cns_oom(n);
   return p;
 }
 
 void *cns_xcalloc(size_t n, size_t size) {
   void *p = calloc(n ? n : 1, size ? size : 1);
-  if (!p) oom(n * size);
+  if (!p) cns_oom(n * size);
   return p;
 }
 
 void *cns_xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
-  if (!q) oom(n);
+  if (!q) cns_oom(n);
   return q;
 }
 

@@ -21,7 +21,15 @@
 **
 ** The same tokenizer is used outside FTS5 (tok_open/tok_run) to find the
 ** byte position of matched words in a note, so positions, snippets and
-** the index can never disagree on what a word is.
+** the index can never disagree on what a word is.  A search only wants
+** its own words back, and stemming every word of every note it shows is
+** most of the tokenizing cost: tok_sieve() stems only the words whose
+** first byte some query word starts with.  Porter only rewrites the end
+** of a word (every rule leaves a non-empty stem in front), so a word's
+** stem starts with the word's own first byte and nothing is missed; the
+** words let through are stemmed by porter over "cnsone", a tokenizer that
+** hands porter its whole input as one token, so they get exactly the stem
+** cns gives them.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -168,34 +176,67 @@ static int cns_tokenize(Fts5Tokenizer *t, void *ctx, int flags,
   return c->porter.xTokenize(c->inst, ctx, flags, text, n, xToken);
 }
 
+/* ---- cnsone: the whole input as one token --------------------------- */
+
+static int one_create(void *ud, const char **argv, int argc,
+                      Fts5Tokenizer **out) {
+  static int dummy;
+  *out = (Fts5Tokenizer *)&dummy; /* stateless */
+  return SQLITE_OK;
+}
+
+static void one_delete(Fts5Tokenizer *t) {}
+
+static int one_tokenize(Fts5Tokenizer *t, void *ctx, int flags,
+                        const char *text, int n,
+                        int (*xToken)(void *, int, const char *, int, int,
+                                      int)) {
+  return n > 0 ? xToken(ctx, 0, text, n, 0, n) : SQLITE_OK;
+}
+
 int tok_register(sqlite3 *db) {
   fts5_api *api = tok_fts5_api(db);
   if (!api) return SQLITE_ERROR;
   fts5_tokenizer base = {base_create, base_delete, base_tokenize};
   fts5_tokenizer top = {cns_create, cns_delete, cns_tokenize};
+  fts5_tokenizer one = {one_create, one_delete, one_tokenize};
   int rc = api->xCreateTokenizer(api, "cnsbase", api, &base, NULL);
   if (rc == SQLITE_OK)
     rc = api->xCreateTokenizer(api, "cns", api, &top, NULL);
+  if (rc == SQLITE_OK)
+    rc = api->xCreateTokenizer(api, "cnsone", api, &one, NULL);
   return rc;
 }
 
 /* ---- the tokenizer outside FTS5 ------------------------------------- */
 
 struct tok_ctx {
-  fts5_tokenizer api;
-  Fts5Tokenizer *inst;
+  fts5_tokenizer api, base_api, stem_api;
+  Fts5Tokenizer *inst;  /* cns */
+  Fts5Tokenizer *base;  /* cnsbase, for tok_sieve() */
+  Fts5Tokenizer *stem;  /* porter(cnsone), for tok_sieve() */
 };
 
-int tok_open(sqlite3 *db, tok_ctx **out) {
-  fts5_api *api = tok_fts5_api(db);
+static int make_tok(fts5_api *api, const char *name, const char **argv,
+                    int argc, fts5_tokenizer *t, Fts5Tokenizer **inst) {
   void *ud = NULL;
+  int rc = api->xFindTokenizer(api, name, &ud, t);
+  return rc == SQLITE_OK ? t->xCreate(ud, argv, argc, inst) : rc;
+}
+
+int tok_open(sqlite3 *db, tok_ctx **out) {
+  static const char *one[] = {"cnsone"};
+  fts5_api *api = tok_fts5_api(db);
   *out = NULL;
   if (!api) return SQLITE_ERROR;
   tok_ctx *t = cns_xcalloc(1, sizeof *t);
-  int rc = api->xFindTokenizer(api, "cns", &ud, &t->api);
-  if (rc == SQLITE_OK) rc = t->api.xCreate(ud, NULL, 0, &t->inst);
+  int rc = make_tok(api, "cns", NULL, 0, &t->api, &t->inst);
+  if (rc == SQLITE_OK)
+    rc = make_tok(api, "cnsbase", NULL, 0, &t->base_api, &t->base);
+  if (rc == SQLITE_OK)
+    rc = make_tok(api, "porter", one, 1, &t->stem_api, &t->stem);
   if (rc != SQLITE_OK) {
-    free(t);
+    tok_close(t);
     return rc;
   }
   *out = t;
@@ -204,7 +245,9 @@ int tok_open(sqlite3 *db, tok_ctx **out) {
 
 void tok_close(tok_ctx *t) {
   if (!t) return;
-  t->api.xDelete(t->inst);
+  if (t->inst) t->api.xDelete(t->inst);
+  if (t->base) t->base_api.xDelete(t->base);
+  if (t->stem) t->stem_api.xDelete(t->stem);
   free(t);
 }
 
@@ -213,11 +256,8 @@ typedef struct collect_ctx {
   int pos;
 } collect_ctx;
 
-static int collect(void *arg, int tflags, const char *t, int n, int start,
-                   int end) {
-  collect_ctx *c = arg;
-  tok_list *l = c->l;
-  if (!(tflags & FTS5_TOKEN_COLOCATED)) c->pos++;
+static void append(tok_list *l, const char *t, int n, int start, int end,
+                   int pos) {
   if (l->n == l->cap) {
     l->cap = l->cap ? l->cap * 2 : 64;
     l->v = cns_xrealloc(l->v, l->cap * sizeof *l->v);
@@ -227,9 +267,16 @@ static int collect(void *arg, int tflags, const char *t, int n, int start,
   k->text_len = (size_t)n;
   k->start = (size_t)start;
   k->end = (size_t)end;
-  k->pos = c->pos;
+  k->pos = pos;
   buf_add(&l->pool, t, (size_t)n);
   buf_addc(&l->pool, 0);
+}
+
+static int collect(void *arg, int tflags, const char *t, int n, int start,
+                   int end) {
+  collect_ctx *c = arg;
+  if (!(tflags & FTS5_TOKEN_COLOCATED)) c->pos++;
+  append(c->l, t, n, start, end, c->pos);
   return SQLITE_OK;
 }
 
@@ -240,6 +287,40 @@ int tok_run(tok_ctx *t, const char *text, size_t len, int query,
   if (len > 0x7fffffff) return SQLITE_TOOBIG;
   int flags = query ? FTS5_TOKENIZE_QUERY : FTS5_TOKENIZE_DOCUMENT;
   return t->api.xTokenize(t->inst, &c, flags, text, (int)len, collect);
+}
+
+typedef struct sieve_ctx {
+  tok_ctx *t;
+  collect_ctx c;
+  const unsigned char *keep;
+  int start, end; /* where the word being stemmed is */
+} sieve_ctx;
+
+static int sieve_stemmed(void *arg, int tflags, const char *t, int n,
+                         int start, int end) {
+  sieve_ctx *v = arg;
+  append(v->c.l, t, n, v->start, v->end, v->c.pos);
+  return SQLITE_OK;
+}
+
+static int sieve_word(void *arg, int tflags, const char *t, int n, int start,
+                      int end) {
+  sieve_ctx *v = arg;
+  if (!(tflags & FTS5_TOKEN_COLOCATED)) v->c.pos++;
+  if (n <= 0 || !v->keep[(unsigned char)t[0]]) return SQLITE_OK;
+  v->start = start;
+  v->end = end;
+  return v->t->stem_api.xTokenize(v->t->stem, v, FTS5_TOKENIZE_DOCUMENT, t, n,
+                                  sieve_stemmed);
+}
+
+int tok_sieve(tok_ctx *t, const char *text, size_t len,
+              const unsigned char keep[256], tok_list *out) {
+  int base = out->n ? out->v[out->n - 1].pos : 0;
+  sieve_ctx v = {t, {out, base}, keep, 0, 0};
+  if (len > 0x7fffffff) return SQLITE_TOOBIG;
+  return t->base_api.xTokenize(t->base, &v, FTS5_TOKENIZE_DOCUMENT, text,
+                               (int)len, sieve_word);
 }
 
 const char *tok_text(const tok_list *l, size_t i) {

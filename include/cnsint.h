@@ -25,7 +25,10 @@
 
 /* ---------------------------------------------------------------- core/mem.c
 ** Allocation that cannot fail: on out-of-memory the process ends with a
-** message (Redis's policy).  Callers never check for NULL. */
+** message (Redis's policy).  Callers never check for NULL.  cns_oom() is
+** that ending, for a library that reports running out of memory itself
+** (n: the bytes wanted, 0 when unknown). */
+CNS_NORETURN void cns_oom(size_t n);
 void *cns_xmalloc(size_t n);
 void *cns_xcalloc(size_t n, size_t size);
 void *cns_xrealloc(void *p, size_t n);
@@ -75,12 +78,16 @@ void cfg_add(char ***v, size_t *n, const char *s);
 void cfg_free(cns_config *c);
 
 /* ---------------------------------------------------------------- core/zip.c
-** Compressed note bodies.  zip_deflate() replaces out's content with the
-** zlib stream of text; zip_inflate() returns len bytes (NUL-terminated,
-** caller frees) or NULL when z is damaged.  zip_register() adds the SQL
-** function inflate(bodyz, len). */
-void zip_deflate(const char *text, size_t len, buf *out);
-char *zip_inflate(const void *z, size_t zlen, size_t len);
+** Compressed note bodies (zstd).  zip_pack() replaces out's content with
+** the compressed text, using a compression context from zip_new() (freed
+** with zip_free(); one per thread).  zip_unpack() returns len bytes
+** (NUL-terminated, caller frees) or NULL when z is damaged.
+** zip_register() adds the SQL function unpack(z, len). */
+typedef struct zip_ctx zip_ctx;
+zip_ctx *zip_new(void);
+void zip_free(zip_ctx *z);
+void zip_pack(zip_ctx *z, const char *text, size_t len, buf *out);
+char *zip_unpack(const void *z, size_t zlen, size_t len);
 int zip_register(sqlite3 *db);
 /* NUL bytes and bytes that are not UTF-8 become spaces, in place: the
 ** text the trigram index is given (see note_tri_doc in store.c). */
@@ -119,6 +126,11 @@ void tok_close(tok_ctx *t);
 ** *out; the caller frees with tok_list_free().  Returns an SQLite code. */
 int tok_run(tok_ctx *t, const char *text, size_t len, int query,
             tok_list *out);
+/* Like tok_run() in document mode, but only the words whose stem starts
+** with a byte b where keep[b] != 0 are appended (with the positions
+** tok_run() gives them): the others cost no stemming and no copy. */
+int tok_sieve(tok_ctx *t, const char *text, size_t len,
+              const unsigned char keep[256], tok_list *out);
 void tok_list_free(tok_list *l);
 const char *tok_text(const tok_list *l, size_t i);
 
@@ -198,7 +210,7 @@ int scan_is_note_name(const cns_config *cfg, const char *name);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 6 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 7 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;
@@ -216,6 +228,26 @@ void store_rollback(store *st);
 int store_put_note(store *st, const char *path, long long size,
                    long long mtime, const char *text, size_t len,
                    const md_note *md, buf *err);
+/* The same in two steps: store_doc_make() does all that needs no SQL
+** (any thread, with its own zip_ctx); store_put_doc() writes.  A doc
+** borrows path, text and md, which must outlive it; store_doc_free()
+** frees what it owns. */
+typedef struct store_doc {
+  const char *path;
+  long long size, mtime;
+  const char *text;
+  size_t len;
+  const md_note *md;
+  char *date;        /* the normalised date, or NULL */
+  buf heads, links;  /* the FTS heading and link columns */
+  buf z;             /* the compressed text */
+  char **targets;    /* link.target of each link (NULL: leads nowhere) */
+} store_doc;
+void store_doc_make(store_doc *d, zip_ctx *z, const char *path,
+                    long long size, long long mtime, const char *text,
+                    size_t len, const md_note *md);
+void store_doc_free(store_doc *d);
+int store_put_doc(store *st, const store_doc *d, buf *err);
 int store_delete_note(store *st, long long id, buf *err);
 /* Drop every note (for a rebuild, inside its transaction). */
 int store_clear(store *st, buf *err);

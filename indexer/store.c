@@ -4,17 +4,20 @@
 ** The index is a cache of the notes folder; nothing in it is the only
 ** copy of anything.  Its schema:
 **
-**   note(id, path UNIQUE, size, mtime, title, date, tags,
-**        heading, link, len, bodyz)
+**   note(id, path UNIQUE, size, mtime, title, date, tags)
 **       One row per note file.  size+mtime (ns) are the file state the row
-**       was built from; bodyz is the file's len bytes as read, zlib-
-**       compressed (zip.c); heading holds every section's heading path and
-**       link every link's text and URL, one per line: they exist to feed
-**       the FTS columns of those names.
-**       note_state(path, size, mtime) covers the freshness check, which
-**       then never reads the rows themselves.
+**       was built from.  The rows are small on purpose: ranking joins
+**       every matching note to its row, and a row that carried its text
+**       would make that a read of most of the file.
+**   body(note PRIMARY KEY, len, z)
+**       The note's len bytes as read, compressed (zip.c).
 **   VIEW note_doc(id, title, heading, link, body)
-**       note with its body inflated: what FTS5 and the readers see.
+**       What FTS5 and the readers see: body unpacked, heading every
+**       section's heading and link every link's text and URL, one per
+**       line, rebuilt from the section and link rows (in their order)
+**       rather than stored a second time.  store_put_note() gives FTS5
+**       exactly these strings (join_fields), so a delete re-supplies what
+**       was inserted.
 **   section(id, note, ord, off, len, line, heading)
 **       The note cut at its top-level headings: body[off, off+len) starts
 **       on line `line`.  Sections tile the body exactly.
@@ -26,6 +29,8 @@
 **       ("../papers/fsdp.md#x" in "notes/a.md" -> "papers/fsdp.md"), the
 **       URL less its #fragment for http(s), the page name for a wiki
 **       link; NULL when it leads nowhere (outside the root, mailto:...).
+**       url is NULL when it equals target (most web links): the URL as
+**       written is coalesce(url, target).
 **       Whether a note of that path or title exists is asked at query
 **       time, so a note created later is linked without re-indexing.
 **   note_fts USING fts5(title, heading, link, body, content='note_doc')
@@ -81,17 +86,23 @@ static const char *schema_sql =
     "  mtime INTEGER NOT NULL,\n"
     "  title TEXT NOT NULL,\n"
     "  date TEXT,\n"
-    "  tags TEXT,\n"
-    "  heading TEXT NOT NULL,\n"
-    "  link TEXT NOT NULL,\n"
-    "  len INTEGER NOT NULL,\n"
-    "  bodyz BLOB NOT NULL\n"
+    "  tags TEXT\n"
     ");\n"
-    "CREATE VIEW note_doc AS SELECT id, title, heading, link,\n"
-    "  inflate(bodyz, len) AS body FROM note;\n"
-    "CREATE VIEW note_tri_doc AS SELECT id, inflate(bodyz, len, 1) AS body\n"
-    "  FROM note;\n"
-    "CREATE INDEX note_state ON note(path, size, mtime);\n"
+    "CREATE TABLE body(\n"
+    "  note INTEGER PRIMARY KEY,\n"
+    "  len INTEGER NOT NULL,\n"
+    "  z BLOB NOT NULL\n"
+    ");\n"
+    "CREATE VIEW note_doc AS SELECT n.id AS id, n.title AS title,\n"
+    "  coalesce((SELECT group_concat(h || char(10), '') FROM\n"
+    "    (SELECT heading AS h FROM section WHERE note = n.id AND\n"
+    "     heading != '' ORDER BY ord)), '') AS heading,\n"
+    "  coalesce((SELECT group_concat(t || ' ' || u || char(10), '') FROM\n"
+    "    (SELECT text AS t, coalesce(url, target) AS u FROM link\n"
+    "     WHERE note = n.id ORDER BY id)), '') AS link,\n"
+    "  unpack(b.z, b.len) AS body FROM note n JOIN body b ON b.note = n.id;\n"
+    "CREATE VIEW note_tri_doc AS SELECT note AS id,\n"
+    "  unpack(z, len, 1) AS body FROM body;\n"
     "CREATE TABLE section(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  note INTEGER NOT NULL,\n"
@@ -111,7 +122,7 @@ static const char *schema_sql =
     "  col INTEGER NOT NULL,\n"
     "  kind INTEGER NOT NULL,\n"
     "  text TEXT NOT NULL,\n"
-    "  url TEXT NOT NULL,\n"
+    "  url TEXT,\n"
     "  title TEXT,\n"
     "  target TEXT\n"
     ");\n"
@@ -159,13 +170,14 @@ int store_schema(sqlite3 *db, buf *err) {
 /* ---- the writer ----------------------------------------------------- */
 
 enum {
-  S_NOTE, S_FTS_ADD, S_TRI_ADD, S_SECTION, S_LINK, S_FTS_DEL, S_TRI_DEL,
-  S_DEL_NOTE, S_DEL_SEC, S_DEL_LINK, S_COUNT
+  S_NOTE, S_BODY, S_FTS_ADD, S_TRI_ADD, S_SECTION, S_LINK, S_FTS_DEL,
+  S_TRI_DEL, S_DEL_NOTE, S_DEL_BODY, S_DEL_SEC, S_DEL_LINK, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
-    "INSERT INTO note(path, size, mtime, title, date, tags, heading, link, "
-    "len, bodyz) VALUES(?,?,?,?,?,?,?,?,?,?)",
+    "INSERT INTO note(path, size, mtime, title, date, tags) "
+    "VALUES(?,?,?,?,?,?)",
+    "INSERT INTO body(note, len, z) VALUES(?,?,?)",
     "INSERT INTO note_fts(rowid, title, heading, link, body) "
     "VALUES(?,?,?,?,?)",
     "INSERT INTO note_tri(rowid, body) SELECT id, body FROM note_tri_doc "
@@ -179,6 +191,7 @@ static const char *stmt_sql[S_COUNT] = {
     "INSERT INTO note_tri(note_tri, rowid, body) "
     "SELECT 'delete', id, body FROM note_tri_doc WHERE id=?",
     "DELETE FROM note WHERE id=?",
+    "DELETE FROM body WHERE note=?",
     "DELETE FROM section WHERE note=?",
     "DELETE FROM link WHERE note=?",
 };
@@ -189,7 +202,7 @@ enum { P_FTS_DEL, P_DEL, P_ADD, P_FTS_ADD, P_MARK, P_PRUNE_FTS, P_PRUNE,
 struct store {
   sqlite3 *db;
   int trigram;       /* note_tri is complete: keep it so (read in store_begin) */
-  buf zbuf;          /* the compressed body being written */
+  zip_ctx *zip;      /* compression context for store_put_note() */
   sqlite3_stmt *st[S_COUNT];
   sqlite3_stmt *pg[P_COUNT]; /* page writers, prepared on first use */
 };
@@ -201,6 +214,7 @@ static int fail(store *s, buf *err, const char *what) {
 
 int store_open(sqlite3 *db, store **out, buf *err) {
   store *s = cns_xcalloc(1, sizeof *s);
+  s->zip = zip_new();
   s->db = db;
   for (int i = 0; i < S_COUNT; i++) {
     if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -219,7 +233,7 @@ void store_close(store *s) {
   if (!s) return;
   for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(s->st[i]);
   for (int i = 0; i < P_COUNT; i++) sqlite3_finalize(s->pg[i]);
-  buf_free(&s->zbuf);
+  zip_free(s->zip);
   free(s);
 }
 
@@ -293,7 +307,10 @@ static void bind_str(sqlite3_stmt *st, int i, const char *t) {
   bind_text(st, i, t, t ? strlen(t) : 0);
 }
 
-/* The FTS "heading" and "link" columns: one line per section/link. */
+/* The FTS "heading" and "link" columns: one line per section/link.  The
+** view note_doc builds the same strings from the section and link rows;
+** the two must agree byte for byte, or a delete would leave words behind
+** (store_check's FTS5 integrity-check compares them). */
 static void join_fields(const md_note *md, buf *heads, buf *links) {
   for (size_t i = 0; i < md->nsections; i++) {
     if (!md->sections[i].heading[0]) continue;
@@ -310,33 +327,59 @@ static void join_fields(const md_note *md, buf *heads, buf *links) {
   buf_adds(links, "");
 }
 
-static int put_row(store *s, const char *path, long long size,
-                   long long mtime, const char *text, size_t len,
-                   const md_note *md, const buf *h, const buf *l,
-                   long long *idp, buf *err) {
+/* Everything about a note that takes no SQL: the costly part of a write
+** (compression, mostly), which index.c runs on its second thread. */
+void store_doc_make(store_doc *d, zip_ctx *z, const char *path,
+                    long long size, long long mtime, const char *text,
+                    size_t len, const md_note *md) {
+  memset(d, 0, sizeof *d);
+  d->path = path;
+  d->size = size;
+  d->mtime = mtime;
+  d->text = text;
+  d->len = len;
+  d->md = md;
+  d->date = store_note_date(path, md->date);
+  join_fields(md, &d->heads, &d->links);
+  zip_pack(z, text, len, &d->z);
+  d->targets = cns_xcalloc(md->nlinks + 1, sizeof *d->targets);
+  for (size_t i = 0; i < md->nlinks; i++)
+    d->targets[i] = links_target(path, md->links[i].kind, md->links[i].url);
+}
+
+void store_doc_free(store_doc *d) {
+  if (d->targets)
+    for (size_t i = 0; i < d->md->nlinks; i++) free(d->targets[i]);
+  free(d->targets);
+  free(d->date);
+  buf_free(&d->heads);
+  buf_free(&d->links);
+  buf_free(&d->z);
+  memset(d, 0, sizeof *d);
+}
+
+static int put_row(store *s, const store_doc *d, long long *idp, buf *err) {
   sqlite3_stmt *st = s->st[S_NOTE];
-  char *date = store_note_date(path, md->date);
-  bind_str(st, 1, path);
-  sqlite3_bind_int64(st, 2, size);
-  sqlite3_bind_int64(st, 3, mtime);
-  bind_str(st, 4, md->title);
-  bind_str(st, 5, date);
-  bind_str(st, 6, md->tags);
-  bind_text(st, 7, h->p, h->len);
-  bind_text(st, 8, l->p, l->len);
-  sqlite3_bind_int64(st, 9, (long long)len);
-  zip_deflate(text, len, &s->zbuf);
-  sqlite3_bind_blob64(st, 10, s->zbuf.p, s->zbuf.len, SQLITE_STATIC);
+  bind_str(st, 1, d->path);
+  sqlite3_bind_int64(st, 2, d->size);
+  sqlite3_bind_int64(st, 3, d->mtime);
+  bind_str(st, 4, d->md->title);
+  bind_str(st, 5, d->date);
+  bind_str(st, 6, d->md->tags);
   int rc = run(s, st, err, "store a note");
-  free(date);
   if (rc) return rc;
   long long id = *idp = sqlite3_last_insert_rowid(s->db);
+  st = s->st[S_BODY];
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, (long long)d->len);
+  sqlite3_bind_blob64(st, 3, d->z.p ? d->z.p : "", d->z.len, SQLITE_STATIC);
+  if ((rc = run(s, st, err, "store a note")) != CNS_OK) return rc;
   st = s->st[S_FTS_ADD];
   sqlite3_bind_int64(st, 1, id);
-  bind_str(st, 2, md->title);
-  bind_text(st, 3, h->p, h->len);
-  bind_text(st, 4, l->p, l->len);
-  bind_text(st, 5, text, len);
+  bind_str(st, 2, d->md->title);
+  bind_text(st, 3, d->heads.p, d->heads.len);
+  bind_text(st, 4, d->links.p, d->links.len);
+  bind_text(st, 5, d->text, d->len);
   rc = run(s, st, err, "index a note");
   if (rc || !s->trigram) return rc;
   st = s->st[S_TRI_ADD];
@@ -361,13 +404,12 @@ static int put_sections(store *s, long long id, const md_note *md,
   return rc;
 }
 
-static int put_links(store *s, long long id, const char *path,
-                     const md_note *md, buf *err) {
+static int put_links(store *s, long long id, const store_doc *d, buf *err) {
   sqlite3_stmt *st = s->st[S_LINK];
   int rc = CNS_OK;
-  for (size_t i = 0; i < md->nlinks && !rc; i++) {
-    const md_link *k = &md->links[i];
-    char *target = links_target(path, k->kind, k->url);
+  for (size_t i = 0; i < d->md->nlinks && !rc; i++) {
+    const md_link *k = &d->md->links[i];
+    const char *target = d->targets[i];
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, k->section);
     sqlite3_bind_int64(st, 3, (long long)k->off);
@@ -375,27 +417,30 @@ static int put_links(store *s, long long id, const char *path,
     sqlite3_bind_int64(st, 5, k->col);
     sqlite3_bind_int(st, 6, k->kind);
     bind_str(st, 7, k->text);
-    bind_str(st, 8, k->url);
+    /* most URLs are their own target: kept once (NULL url, see above) */
+    bind_str(st, 8, target && strcmp(target, k->url) == 0 ? NULL : k->url);
     bind_str(st, 9, k->title);
     bind_str(st, 10, target);
     rc = run(s, st, err, "store a link");
-    free(target);
   }
+  return rc;
+}
+
+int store_put_doc(store *s, const store_doc *d, buf *err) {
+  long long id = 0;
+  int rc = put_row(s, d, &id, err);
+  if (!rc) rc = put_sections(s, id, d->md, err);
+  if (!rc) rc = put_links(s, id, d, err);
   return rc;
 }
 
 int store_put_note(store *s, const char *path, long long size,
                    long long mtime, const char *text, size_t len,
                    const md_note *md, buf *err) {
-  buf h = BUF_INIT, l = BUF_INIT;
-  join_fields(md, &h, &l);
-  long long id = 0;
-  int rc = put_row(s, path, size, mtime, text, len, md, &h, &l, &id, err);
-  buf_free(&h);
-  buf_free(&l);
-  if (rc) return rc;
-  rc = put_sections(s, id, md, err);
-  if (!rc) rc = put_links(s, id, path, md, err);
+  store_doc d;
+  store_doc_make(&d, s->zip, path, size, mtime, text, len, md);
+  int rc = store_put_doc(s, &d, err);
+  store_doc_free(&d);
   return rc;
 }
 
@@ -403,15 +448,17 @@ int store_clear(store *s, buf *err) {
   const char *sql = s->trigram
       ? "INSERT INTO note_fts(note_fts) VALUES('delete-all');"
         "INSERT INTO note_tri(note_tri) VALUES('delete-all');"
-        "DELETE FROM section; DELETE FROM link; DELETE FROM note;"
+        "DELETE FROM section; DELETE FROM link; DELETE FROM body;"
+        "DELETE FROM note;"
       : "INSERT INTO note_fts(note_fts) VALUES('delete-all');"
-        "DELETE FROM section; DELETE FROM link; DELETE FROM note;";
+        "DELETE FROM section; DELETE FROM link; DELETE FROM body;"
+        "DELETE FROM note;";
   return exec(s, sql, err, "empty the index");
 }
 
 int store_delete_note(store *s, long long id, buf *err) {
   static const int order[] = {S_FTS_DEL, S_TRI_DEL, S_DEL_SEC, S_DEL_LINK,
-                              S_DEL_NOTE};
+                              S_DEL_BODY, S_DEL_NOTE};
   int rc = CNS_OK;
   for (size_t i = 0; i < sizeof order / sizeof *order && !rc; i++) {
     if (order[i] == S_TRI_DEL && !s->trigram) continue;
@@ -568,9 +615,13 @@ static const char *invariants[] = {
     "WHERE note NOT IN (SELECT id FROM note) LIMIT 1",
     "SELECT 'note ''' || path || ''' has no sections' FROM note "
     "WHERE id NOT IN (SELECT note FROM section) LIMIT 1",
+    "SELECT 'note ''' || path || ''' has no text' FROM note "
+    "WHERE id NOT IN (SELECT note FROM body) LIMIT 1",
+    "SELECT 'text ' || note || ' belongs to no note' FROM body "
+    "WHERE note NOT IN (SELECT id FROM note) LIMIT 1",
     "SELECT 'sections of ''' || n.path || ''' do not cover the note' "
-    "FROM note n JOIN section s ON s.note = n.id GROUP BY n.id "
-    "HAVING sum(s.len) != n.len OR min(s.off) != 0 "
+    "FROM note n JOIN body b ON b.note = n.id JOIN section s ON s.note = n.id "
+    "GROUP BY n.id HAVING sum(s.len) != b.len OR min(s.off) != 0 "
     "LIMIT 1",
 };
 

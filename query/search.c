@@ -88,6 +88,7 @@ struct cns_search {
   cns_search_opts opts;
   term *terms;
   size_t nterms;
+  unsigned char keep[256]; /* first bytes of the terms' tokens (tok_sieve) */
   rx **filter_rx;    /* per plan filter; NULL for non-regex ones */
   char **trigram;    /* per plan filter: note_tri expression for /re/, or NULL */
   char **idset;      /* per plan filter: "(1,2,3)" for links-to:/linked-from: */
@@ -244,6 +245,8 @@ static int tokenize_terms(cns_search *s) {
     }
     t->prefix = p->terms[i].prefix;
     t->column = p->terms[i].column;
+    for (size_t k = 0; k < t->toks.n; k++)
+      s->keep[(unsigned char)tok_text(&t->toks, k)[0]] = 1;
     s->nterms++;
   }
   return CNS_OK;
@@ -265,7 +268,8 @@ static void add_filter_sql(buf *sql, const qp_filter *f, int param,
   case QP_F_PATH: buf_addf(sql, "%s(?%d, n.path)", fn, param); break;
   case QP_F_TITLE: buf_addf(sql, "%s(?%d, n.title)", fn, param); break;
   case QP_F_TEXT:
-    buf_addf(sql, "%s(?%d, inflate(n.bodyz, n.len))", fn, param);
+    buf_addf(sql, "%s(?%d, (SELECT unpack(z, len) FROM body WHERE note = "
+                  "n.id))", fn, param);
     break;
   case QP_F_HEADING:
     buf_addf(sql, "EXISTS(SELECT 1 FROM section s WHERE s.note = n.id AND "
@@ -273,7 +277,7 @@ static void add_filter_sql(buf *sql, const qp_filter *f, int param,
     break;
   case QP_F_URL:
     buf_addf(sql, "EXISTS(SELECT 1 FROM link k WHERE k.note = n.id AND "
-                  "%s(?%d, k.url))", fn, param);
+                  "%s(?%d, coalesce(k.url, k.target)))", fn, param);
     break;
   case QP_F_TAG:
     buf_addf(sql, "coalesce(instr(' ' || n.tags || ' ', ' ' || ?%d || ' '), "
@@ -298,21 +302,47 @@ static void add_filters_sql(const cns_search *s, buf *sql) {
   }
 }
 
+/* The score columns of a tier: the ranking function with the field
+** weights, and with --explain each field alone. */
+static void score_sql(const cns_search *s, buf *sql, int explain,
+                      const char *weights) {
+  const char *fn = weights ? "cns_rank" : "bm25", *w = weights ? weights : "";
+  buf_addf(sql, "%s(note_fts, %g, %g, %g, %g%s)", fn, W(s, 0), W(s, 1),
+           W(s, 2), W(s, 3), w);
+  if (explain)
+    for (int i = 0; i < 4; i++)
+      buf_addf(sql, ", %s(note_fts, %d, %d, %d, %d%s)", fn, i == 0, i == 1,
+               i == 2, i == 3, w);
+}
+
+/* Without filters, notes are ranked inside FTS5 alone and a note's row is
+** read only when run_tier() takes the note: the LIMIT keeps SQLite from
+** merging the ranked subquery into the join (it runs as a co-routine, in
+** its order), CROSS JOIN keeps it the outer loop, and no outer ORDER BY
+** sorts again.  Most matching notes of a common word are never shown. */
+static char *ranked_sql(const cns_search *s, int explain,
+                        const char *weights) {
+  buf sql = BUF_INIT;
+  /* f.*: the scores, then fid (never read) */
+  buf_adds(&sql, "SELECT n.id, n.path, n.title, n.date, f.* FROM (SELECT ");
+  score_sql(s, &sql, explain, weights);
+  buf_adds(&sql, ", rowid AS fid FROM note_fts WHERE note_fts MATCH ?1 "
+                 "ORDER BY 1 LIMIT -1) f CROSS JOIN note n ON n.id = f.fid");
+  return buf_detach(&sql);
+}
+
 /* SQL for one tier: ?1 is the FTS expression (absent for filter-only
 ** queries); filters are ?2...  Notes are ranked by bm25(), or by
 ** cns_rank() with per-phrase weights when `weights` is set. */
 static char *note_sql(const cns_search *s, int with_match, int explain,
                       const char *weights) {
   buf sql = BUF_INIT;
-  const char *fn = weights ? "cns_rank" : "bm25", *w = weights ? weights : "";
+  if (with_match && s->plan->nfilters == 0)
+    return ranked_sql(s, explain, weights);
   buf_adds(&sql, "SELECT n.id, n.path, n.title, n.date");
   if (with_match) {
-    buf_addf(&sql, ", %s(note_fts, %g, %g, %g, %g%s)", fn, W(s, 0), W(s, 1),
-             W(s, 2), W(s, 3), w);
-    if (explain)
-      for (int i = 0; i < 4; i++)
-        buf_addf(&sql, ", %s(note_fts, %d, %d, %d, %d%s)", fn, i == 0, i == 1,
-                 i == 2, i == 3, w);
+    buf_adds(&sql, ", ");
+    score_sql(s, &sql, explain, weights);
     buf_adds(&sql, " FROM note_fts JOIN note n ON n.id = note_fts.rowid "
                    "WHERE note_fts MATCH ?1");
   } else {
@@ -561,7 +591,7 @@ static int url_ranges(cns_search *s, const note_text *t, rx *r, rangev *rv) {
 static int note_ranges(cns_search *s, const note_text *t, rangev *rv) {
   tok_list doc = {0};
   if (s->nterms) {
-    if (tok_run(s->tok, t->body, t->len, 0, &doc) != SQLITE_OK) {
+    if (tok_sieve(s->tok, t->body, t->len, s->keep, &doc) != SQLITE_OK) {
       tok_list_free(&doc);
       return cns_dberr(s->h, "tokenize a note");
     }
@@ -1290,13 +1320,15 @@ static int prepare_all(cns_search *s) {
   if (!rc && tok_open(s->h->db, &s->tok) != SQLITE_OK)
     rc = cns_dberr(s->h, "start the tokenizer");
   if (!rc) rc = tokenize_terms(s);
-  if (!rc) rc = prepare(s, &s->body_st, "SELECT body FROM note_doc WHERE id=?");
+  if (!rc) rc = prepare(s, &s->body_st,
+                           "SELECT unpack(z, len) FROM body WHERE note=?");
   if (!rc)
     rc = prepare(s, &s->sec_st, "SELECT off, len, line, heading FROM section "
                                 "WHERE note=? ORDER BY ord");
   if (!rc)
     rc = prepare(s, &s->link_st,
-                 "SELECT off, url, text FROM link WHERE note=? ORDER BY off");
+                 "SELECT off, coalesce(url, target), text FROM link "
+                 "WHERE note=? ORDER BY off");
   return rc;
 }
 

@@ -29,7 +29,7 @@ FUZZ_DEBS    := clang libclang-rt-14-dev pkg-config libsqlite3-dev libmd4c-dev \
 FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -I. \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter
-FUZZ_LIBS     = $(shell pkg-config --cflags --libs sqlite3 md4c libpcre2-8 zlib 2>/dev/null) -lm
+FUZZ_LIBS     = $(shell pkg-config --cflags --libs sqlite3 md4c libpcre2-8 libzstd 2>/dev/null) -lm
 FUZZ_CORE    := core/buf.c core/mem.c
 
 FUZZ_SRC_md      := indexer/md.c $(FUZZ_CORE)

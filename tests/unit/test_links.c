@@ -148,7 +148,8 @@ static const char *stored_target(const char *url) {
   static char out[256];
   sqlite3_stmt *s;
   strcpy(out, "(no row)");
-  sqlite3_prepare_v2(db, "SELECT ifnull(target, '(null)') FROM link WHERE url = ?",
+  sqlite3_prepare_v2(db, "SELECT ifnull(target, '(null)') FROM link WHERE "
+                         "coalesce(url, target) = ?",
                      -1, &s, NULL);
   sqlite3_bind_text(s, 1, url, -1, SQLITE_STATIC);
   if (sqlite3_step(s) == SQLITE_ROW)
