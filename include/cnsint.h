@@ -222,6 +222,8 @@ int store_open(sqlite3 *db, store **out, buf *err);
 void store_close(store *st);
 int store_begin(store *st, buf *err);
 int store_commit(store *st, buf *err);
+/* Inside a transaction: on=1 before adding many notes, on=0 after. */
+int store_bulk(store *st, int on, buf *err);
 void store_rollback(store *st);
 /* Add one note and everything derived from it.  A note already stored
 ** under path must have been deleted first. */
@@ -283,6 +285,28 @@ int store_mark_page(store *st, const char *url, long status,
 /* Drop the pages no link leads to any more; *n says how many. */
 int store_prune_pages(store *st, long *n, buf *err);
 
+
+/* ---------------------------------------------------------------- indexer/feed.c
+** Notes read, parsed and compressed on a second thread, in the order
+** given, a bounded distance ahead of the caller (who writes them).
+** feed_next() returns the next item (NULL after the last), which the
+** caller hands back with feed_release() before asking for another;
+** feed_end() stops and frees everything, released or not.  root and v
+** must outlive the feed. */
+typedef struct feed_item {
+  const scan_entry *e;
+  int ok;            /* 0: unreadable or unparsable; skip it */
+  char *text;        /* the file as read */
+  size_t len;
+  char *title;       /* the fallback title */
+  md_note md;
+  store_doc doc;     /* ready to write when ok */
+} feed_item;
+typedef struct feed feed;
+feed *feed_start(const char *root, const scan_entry *const *v, size_t n);
+feed_item *feed_next(feed *f);
+void feed_release(feed *f, feed_item *it);
+void feed_end(feed *f);
 /* ---------------------------------------------------------------- indexer/links.c
 ** Where links lead.  links_target() is pure and runs at index time (its
 ** result is link.target); which note a target names is asked at query

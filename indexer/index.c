@@ -21,8 +21,6 @@
 #include <unistd.h>
 #include "cnsint.h"
 
-#define MAX_NOTE_BYTES (256LL << 20)
-
 typedef struct known {
   long long id, size, mtime;
   char *path;
@@ -62,73 +60,19 @@ static int load_known(cns *h, known_list *out) {
   return CNS_OK;
 }
 
-/* Read a whole file.  *text is freed by the caller with free(). */
-static int read_note(cns *h, const char *rel, char **text, size_t *len,
-                     struct stat *st) {
-  char *path = cns_xasprintf("%s/%s", h->root, rel);
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  int rc = CNS_OK;
-  buf b = BUF_INIT;
-  if (fd < 0 || fstat(fd, st) != 0) {
-    rc = cns_seterr(h, CNS_EIO, "cannot read '%s': %s", path, strerror(errno));
-  } else if (st->st_size > MAX_NOTE_BYTES) {
-    rc = cns_seterr(h, CNS_ELIMIT, "'%s' is larger than 256 MB; skipped",
-                    path);
-  } else {
-    char chunk[65536];
-    ssize_t n;
-    buf_add(&b, "", 0);
-    while ((n = read(fd, chunk, sizeof chunk)) > 0 &&
-           b.len < (size_t)MAX_NOTE_BYTES)
-      buf_add(&b, chunk, (size_t)n);
-    if (n < 0)
-      rc = cns_seterr(h, CNS_EIO, "cannot read '%s': %s", path,
-                      strerror(errno));
-  }
-  if (fd >= 0) close(fd);
-  free(path);
-  *len = b.len;
-  *text = buf_detach(&b);
-  return rc;
-}
-
-/* The title of a note without one: its file name, less the extension. */
-static char *fallback_title(const char *rel) {
-  const char *base = strrchr(rel, '/');
-  base = base ? base + 1 : rel;
-  const char *dot = strrchr(base, '.');
-  return cns_xstrndup(base, dot && dot != base ? (size_t)(dot - base)
-                                               : strlen(base));
-}
-
-static int add_note(cns *h, store *st, const scan_entry *e,
+/* Write one note the feed made; an unreadable or unparsable one is
+** counted as skipped and keeps nothing (it is reported in stats, and the
+** rest of the update goes on). */
+static int add_note(cns *h, store *st, const feed_item *it,
                     cns_update_stats *stats) {
-  char *text;
-  size_t len;
-  struct stat sb;
-  if (read_note(h, e->path, &text, &len, &sb) != CNS_OK) {
-    free(text);
+  if (!it->ok) {
     stats->skipped++;
-    return CNS_OK; /* reported in stats; the rest of the update goes on */
+    return CNS_OK;
   }
-  md_note md;
-  char *title = fallback_title(e->path);
-  int rc = md_note_parse(text, len, title, &md);
-  if (rc == CNS_OK) {
-    long long mtime =
-        (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
-    rc = store_put_note(st, e->path, sb.st_size, mtime, text, len, &md,
-                        &h->err);
-    if (rc) rc = cns_dberr(h, "write the index");
-    stats->bytes += (long long)len;
-  } else {
-    stats->skipped++;
-    rc = CNS_OK;
-  }
-  md_note_free(&md);
-  free(title);
-  free(text);
-  return rc;
+  if (store_put_doc(st, &it->doc, &h->err) != CNS_OK)
+    return cns_dberr(h, "write the index");
+  stats->bytes += (long long)it->len;
+  return CNS_OK;
 }
 
 typedef struct plan {
@@ -136,7 +80,11 @@ typedef struct plan {
   size_t ndrop;
   const scan_entry **add;
   size_t nadd;
+  int bulk;             /* most of the index is (re)written: store_bulk() */
 } plan;
+
+/* Below this many notes, a bulk load's fixed costs are not worth it. */
+#define BULK_MIN 256
 
 static void plan_free(plan *p) {
   free(p->drop);
@@ -179,12 +127,20 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
   for (size_t i = 0; i < p->ndrop && !rc && !rebuild; i++)
     if ((rc = store_delete_note(st, p->drop[i], &h->err)) != CNS_OK)
       rc = cns_dberr(h, "update the index");
-  for (size_t i = 0; i < p->nadd && !rc; i++) {
-    if (h->interrupted) return cns_seterr(h, CNS_EINTR, "interrupted");
-    rc = add_note(h, st, p->add[i], stats);
+  if (!rc && p->bulk && (rc = store_bulk(st, 1, &h->err)) != CNS_OK)
+    rc = cns_dberr(h, "update the index");
+  feed *f = rc ? NULL : feed_start(h->root, p->add, p->nadd);
+  feed_item *it;
+  for (size_t i = 0; !rc && (it = feed_next(f)) != NULL; i++) {
+    if (h->interrupted) rc = cns_seterr(h, CNS_EINTR, "interrupted");
+    else rc = add_note(h, st, it, stats);
+    feed_release(f, it);
     if (progress && (i % 64 == 0 || i + 1 == p->nadd))
       progress(arg, (long)i + 1, (long)p->nadd);
   }
+  feed_end(f);
+  if (!rc && p->bulk && (rc = store_bulk(st, 0, &h->err)) != CNS_OK)
+    rc = cns_dberr(h, "update the index");
   return rc;
 }
 
@@ -202,6 +158,7 @@ static int plan_update(cns *h, const scan_list *files, int rebuild, plan *p,
   stats->skipped = skipped;
   int rc = load_known(h, &kn);
   if (!rc) make_plan(files, &kn, rebuild, p, stats);
+  p->bulk = p->nadd >= BULK_MIN && (rebuild || p->nadd >= kn.n);
   known_free(&kn);
   return rc;
 }

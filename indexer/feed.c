@@ -1,0 +1,203 @@
+/*
+** feed.c -- read and parse notes on a second thread, ahead of the writer.
+**
+** Adding a note is two jobs of similar weight: reading, parsing (md.c)
+** and compressing it (store_doc_make), which touch no shared state, and
+** writing it to SQLite, which must happen on the connection's thread, in
+** one transaction.  On two cores they overlap: a feed runs the first job
+** for the notes of an update, in order, on its own thread, while the
+** caller writes the ones already done.  The caller takes notes in the
+** order it gave them, so the index is the same as without the thread.
+**
+** The feed runs at most FEED_SLOTS notes and FEED_BYTES of text ahead
+** (always at least one), so memory stays bounded whatever the notes'
+** sizes.  A small update (fewer than FEED_MIN_THREAD notes, like the one
+** file a user just saved) does the work inline: a thread would cost more
+** than it saves.  Signals stay with the caller's thread, which alone
+** acts on an interrupt; feed_end() stops the thread wherever it is.
+**
+** Ownership: feed_start() copies nothing -- root and the entries must
+** outlive the feed.  Each item belongs to the feed; the caller hands it
+** back with feed_release() before taking the next.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cnsint.h"
+
+#define FEED_SLOTS 64
+#define FEED_BYTES (32u << 20)
+#define FEED_MIN_THREAD 16
+#define MAX_NOTE_BYTES (256LL << 20)
+
+struct feed {
+  const char *root;
+  const scan_entry *const *v;
+  size_t n;
+  feed_item ring[FEED_SLOTS];
+  size_t made, taken;  /* items made and released so far */
+  size_t queued_bytes; /* text held by made, unreleased items */
+  int stop, threaded;
+  zip_ctx *zip;        /* the making thread's */
+  pthread_t th;
+  pthread_mutex_t mu;
+  pthread_cond_t can_make, can_take;
+};
+
+/* ---- making one item (no shared state) ------------------------------ */
+
+/* Read a whole regular file, refusing symlinks and anything too large. */
+static int read_file(const char *path, char **text, size_t *len,
+                     struct stat *st) {
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  int ok = fd >= 0 && fstat(fd, st) == 0 && st->st_size <= MAX_NOTE_BYTES;
+  buf b = BUF_INIT;
+  buf_add(&b, "", 0);
+  if (ok) {
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0 &&
+           b.len < (size_t)MAX_NOTE_BYTES)
+      buf_add(&b, chunk, (size_t)n);
+    ok = n >= 0;
+  }
+  if (fd >= 0) close(fd);
+  *len = b.len;
+  *text = buf_detach(&b);
+  return ok;
+}
+
+/* The title of a note without one: its file name, less the extension. */
+static char *fallback_title(const char *rel) {
+  const char *base = strrchr(rel, '/');
+  base = base ? base + 1 : rel;
+  const char *dot = strrchr(base, '.');
+  return cns_xstrndup(base, dot && dot != base ? (size_t)(dot - base)
+                                               : strlen(base));
+}
+
+static void make_item(const char *root, zip_ctx *zip, const scan_entry *e,
+                      feed_item *it) {
+  struct stat sb;
+  memset(it, 0, sizeof *it);
+  it->e = e;
+  char *path = cns_xasprintf("%s/%s", root, e->path);
+  int ok = read_file(path, &it->text, &it->len, &sb);
+  free(path);
+  if (!ok) return;
+  it->title = fallback_title(e->path);
+  if (md_note_parse(it->text, it->len, it->title, &it->md) != CNS_OK) return;
+  long long mtime =
+      (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+  store_doc_make(&it->doc, zip, e->path, (long long)sb.st_size, mtime,
+                 it->text, it->len, &it->md);
+  it->ok = 1;
+}
+
+static void free_item(feed_item *it) {
+  if (it->ok) store_doc_free(&it->doc);
+  md_note_free(&it->md);
+  free(it->title);
+  free(it->text);
+  memset(it, 0, sizeof *it);
+}
+
+/* ---- the thread ----------------------------------------------------- */
+
+static int has_room(const feed *f) {
+  size_t ahead = f->made - f->taken;
+  return ahead == 0 || (ahead < FEED_SLOTS && f->queued_bytes < FEED_BYTES);
+}
+
+static void *run(void *arg) {
+  feed *f = arg;
+  pthread_mutex_lock(&f->mu);
+  while (!f->stop && f->made < f->n) {
+    while (!f->stop && !has_room(f)) pthread_cond_wait(&f->can_make, &f->mu);
+    if (f->stop) break;
+    size_t i = f->made;
+    pthread_mutex_unlock(&f->mu);
+    feed_item *it = &f->ring[i % FEED_SLOTS];
+    make_item(f->root, f->zip, f->v[i], it);
+    pthread_mutex_lock(&f->mu);
+    f->queued_bytes += it->len;
+    f->made++;
+    pthread_cond_signal(&f->can_take);
+  }
+  pthread_mutex_unlock(&f->mu);
+  return NULL;
+}
+
+/* Start the thread with every signal blocked: they belong to the caller. */
+static int start_thread(feed *f) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int rc = pthread_create(&f->th, NULL, run, f);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return rc == 0;
+}
+
+/* ---- the caller's side ---------------------------------------------- */
+
+feed *feed_start(const char *root, const scan_entry *const *v, size_t n) {
+  feed *f = cns_xcalloc(1, sizeof *f);
+  f->root = root;
+  f->v = v;
+  f->n = n;
+  f->zip = zip_new();
+  pthread_mutex_init(&f->mu, NULL);
+  pthread_cond_init(&f->can_make, NULL);
+  pthread_cond_init(&f->can_take, NULL);
+  /* without a thread (too few notes, or none to be had) feed_next()
+  ** makes each item itself */
+  f->threaded = n >= FEED_MIN_THREAD && start_thread(f);
+  return f;
+}
+
+feed_item *feed_next(feed *f) {
+  if (f->taken == f->n) return NULL;
+  feed_item *it = &f->ring[f->taken % FEED_SLOTS];
+  if (!f->threaded) {
+    make_item(f->root, f->zip, f->v[f->taken], it);
+    f->made = f->taken + 1;
+    return it;
+  }
+  pthread_mutex_lock(&f->mu);
+  while (f->made == f->taken) pthread_cond_wait(&f->can_take, &f->mu);
+  pthread_mutex_unlock(&f->mu);
+  return it;
+}
+
+void feed_release(feed *f, feed_item *it) {
+  size_t len = it->len;
+  free_item(it);
+  pthread_mutex_lock(&f->mu);
+  if (f->threaded) f->queued_bytes -= len;
+  f->taken++;
+  pthread_cond_signal(&f->can_make);
+  pthread_mutex_unlock(&f->mu);
+}
+
+void feed_end(feed *f) {
+  if (!f) return;
+  if (f->threaded) {
+    pthread_mutex_lock(&f->mu);
+    f->stop = 1;
+    pthread_cond_signal(&f->can_make);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->th, NULL);
+  }
+  for (size_t i = f->taken; i < f->made; i++) /* made, never released */
+    free_item(&f->ring[i % FEED_SLOTS]);
+  pthread_mutex_destroy(&f->mu);
+  pthread_cond_destroy(&f->can_make);
+  pthread_cond_destroy(&f->can_take);
+  zip_free(f->zip);
+  free(f);
+}
