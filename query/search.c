@@ -94,6 +94,7 @@ struct cns_search {
   char **idset;      /* per plan filter: "(1,2,3)" for links-to:/linked-from: */
   tok_ctx *tok;
   sqlite3_stmt *body_st, *sec_st, *link_st;
+  sqlite3_stmt *row_st; /* a note's path, title, date (see ranked_sql) */
   hitrec *hits;
   size_t nhits, cap, next;
   size_t notes_seen;
@@ -160,6 +161,7 @@ void cns_search_free(cns_search *s) {
   free(s->weights);
   free(s->fb_words);
   sqlite3_finalize(s->body_st);
+  sqlite3_finalize(s->row_st);
   sqlite3_finalize(s->sec_st);
   sqlite3_finalize(s->link_st);
   tok_close(s->tok);
@@ -315,19 +317,17 @@ static void score_sql(const cns_search *s, buf *sql, int explain,
                i == 2, i == 3, w);
 }
 
-/* Without filters, notes are ranked inside FTS5 alone and a note's row is
-** read only when run_tier() takes the note: the LIMIT keeps SQLite from
-** merging the ranked subquery into the join (it runs as a co-routine, in
-** its order), CROSS JOIN keeps it the outer loop, and no outer ORDER BY
-** sorts again.  Most matching notes of a common word are never shown. */
+/* Without filters, notes are ranked by FTS5 alone and path, title and
+** date come back NULL: run_tier() reads a note's row (row_st) only when
+** it takes the note, and most matching notes of a common word never are.
+** Joining in SQL instead reads every row, or, to avoid that, relies on
+** the order of a subquery, which SQLite does not promise. */
 static char *ranked_sql(const cns_search *s, int explain,
                         const char *weights) {
   buf sql = BUF_INIT;
-  /* f.*: the scores, then fid (never read) */
-  buf_adds(&sql, "SELECT n.id, n.path, n.title, n.date, f.* FROM (SELECT ");
+  buf_adds(&sql, "SELECT rowid, NULL, NULL, NULL, ");
   score_sql(s, &sql, explain, weights);
-  buf_adds(&sql, ", rowid AS fid FROM note_fts WHERE note_fts MATCH ?1 "
-                 "ORDER BY 1 LIMIT -1) f CROSS JOIN note n ON n.id = f.fid");
+  buf_adds(&sql, " FROM note_fts WHERE note_fts MATCH ?1 ORDER BY 5");
   return buf_detach(&sql);
 }
 
@@ -1106,7 +1106,30 @@ static void mark_seen(seen *v, long long id) {
   v->ids[v->n++] = id;
 }
 
-static int run_tier(cns_search *s, const char *match, int tier, seen *done) {
+/* Fill in a ranked note's path, title and date (ranked_sql); they stay
+** valid until row_st is reset. */
+static int read_row(cns_search *s, noterow *n) {
+  sqlite3_bind_int64(s->row_st, 1, n->id);
+  int step = sqlite3_step(s->row_st);
+  if (step != SQLITE_ROW) {
+    sqlite3_reset(s->row_st);
+    return step == SQLITE_DONE
+               ? cns_seterr(s->h, CNS_ECORRUPT, "index '%s' is damaged (a "
+                            "note without its row); run 'cnsearch index "
+                            "--rebuild'", s->h->index_path)
+               : cns_dberr(s->h, "read a note");
+  }
+  n->path = (char *)sqlite3_column_text(s->row_st, 0);
+  n->title = (char *)sqlite3_column_text(s->row_st, 1);
+  n->date = (char *)sqlite3_column_text(s->row_st, 2);
+  if (!n->path || !n->title) return cns_dberr(s->h, "read a note");
+  return CNS_OK;
+}
+
+/* Run one tier; *more is set when it stopped with notes left (they could
+** not place a hit), so that a fallback tier could not place any either. */
+static int run_tier(cns_search *s, const char *match, int tier, seen *done,
+                    int *more) {
   int explain = s->opts.explain && match;
   const char *weights = tier > 0 ? s->weights : NULL;
   char *sql = note_sql(s, match != NULL, explain, weights);
@@ -1124,12 +1147,15 @@ static int run_tier(cns_search *s, const char *match, int tier, seen *done) {
     if (weights && n.score <= 0) break; /* only feedback words matched */
     if (tier > 0 && was_seen(done, n.id)) continue;
     if (!could_place(s, tier_start, n.score)) break;
+    if (!n.path && (rc = read_row(s, &n)) != CNS_OK) break;
     mark_seen(done, n.id);
     s->notes_seen++;
     if (s->opts.files_only) file_hit(s, &n);
     else rc = note_hits(s, &n);
+    sqlite3_reset(s->row_st);
   }
   if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = query_error(s);
+  if (more) *more = step == SQLITE_ROW;
   sqlite3_finalize(st);
   return rc;
 }
@@ -1266,19 +1292,22 @@ static int run_all(cns_search *s) {
   seen done = {0};
   int rc;
   if (s->plan->match) {
-    rc = run_tier(s, s->plan->match, 0, &done);
+    int more = 0;
+    rc = run_tier(s, s->plan->match, 0, &done, &more);
     if (!rc && !s->opts.no_linked) rc = run_linked(s, &done);
     /* "all hits" (-n 0) means all notes holding every word: no fallback */
-    int short_of = s->opts.limit > 0 && s->notes_seen < (size_t)s->opts.limit;
+    int short_of = s->opts.limit > 0 && !more &&
+                   s->notes_seen < (size_t)s->opts.limit;
     if (!rc && s->plan->match_any && short_of &&
         strcmp(s->plan->match_any, s->plan->match) != 0) {
       char *any = NULL;
       rc = feedback(s, &any);
-      if (!rc) rc = run_tier(s, any ? any : s->plan->match_any, 1, &done);
+      if (!rc)
+        rc = run_tier(s, any ? any : s->plan->match_any, 1, &done, NULL);
       free(any);
     }
   } else {
-    rc = run_tier(s, NULL, 0, &done);
+    rc = run_tier(s, NULL, 0, &done, NULL);
   }
   free(done.ids);
   if (!rc) {
@@ -1322,6 +1351,9 @@ static int prepare_all(cns_search *s) {
   if (!rc) rc = tokenize_terms(s);
   if (!rc) rc = prepare(s, &s->body_st,
                            "SELECT unpack(z, len) FROM body WHERE note=?");
+  if (!rc)
+    rc = prepare(s, &s->row_st,
+                 "SELECT path, title, date FROM note WHERE id=?");
   if (!rc)
     rc = prepare(s, &s->sec_st, "SELECT off, len, line, heading FROM section "
                                 "WHERE note=? ORDER BY ord");

@@ -99,4 +99,39 @@ expect_match "$ERR" "^cnsearch: index '.*' was made by another version of cnsear
 run "$BIN" -C "$NOTES" check
 expect_rc 0 "check after the rebuild"
 
+# Rank order.  Without filters, notes are ranked by FTS5 alone and their
+# rows read afterwards; with one (path:/./ keeps every note) they are
+# ranked through a join.  Both must give the same hits in the same order,
+# and scores never rise down the list.  The notes are made so that rank
+# order is far from path (and id) order: note k holds "zqword" k times.
+R=$TMP/ranked
+python3 - "$R" <<'PY'
+import os, random, sys
+r = random.Random(7)
+words = ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa"]
+for k in range(1, 161):
+    d = os.path.join(sys.argv[1], "d%d" % (k % 7))
+    os.makedirs(d, exist_ok=True)
+    body = " ".join(r.choice(words) for _ in range(200 - k))
+    with open(os.path.join(d, "n%03d.md" % (161 - k)), "w") as f:
+        f.write("# Note %d\n\n%s %s\n\n## More\n\nzqother %s\n" %
+                (k, body, " ".join(["zqword"] * (k % 37 + 1)), r.choice(words)))
+PY
+run "$BIN" -C "$R" index
+expect_rc 0 "index the rank-order notes"
+for q in zqword 'zqword alpha' 'zqword OR zqother' '"zqword zqword"' 'zqw*'; do
+  for lim in 5 20 0; do
+    run "$BIN" -C "$R" --no-update --color=never -n $lim -- "$q"
+    plain=$OUT
+    run "$BIN" -C "$R" --no-update --color=never -n $lim -- "$q path:/./"
+    expect_eq "$plain" "$OUT" "'$q' -n $lim: same hits, same order, with and without a filter"
+  done
+  run "$BIN" -C "$R" --no-update --json -n 0 -- "$q"
+  printf '%s\n' "$OUT" | python3 -c '
+import json, sys
+s = [json.loads(l)["score"] for l in sys.stdin if l.strip()]
+sys.exit(0 if len(s) > 20 and all(a >= b for a, b in zip(s, s[1:])) else 1)'
+  [ $? -eq 0 ] && pass || fail "'$q': more than 20 hits, scores never rise"
+done
+
 finish
