@@ -76,6 +76,7 @@ void cli_die_usage(const char *fmt, ...) {
 static void print_help(void) {
   printf("usage: cnsearch [OPTIONS] [--] QUERY...      search the notes\n"
          "       cnsearch [OPTIONS] index [--rebuild]  bring the index up to date\n"
+         "       cnsearch [OPTIONS] index PATH...      the same for these notes and folders only\n"
          "       cnsearch [OPTIONS] check               verify the index\n"
          "       cnsearch [OPTIONS] init [DIR]          make DIR a notes folder (.cnsearch/config)\n"
          "       cnsearch [OPTIONS] watch               keep the index fresh as notes change\n"
@@ -296,7 +297,7 @@ int cli_update(const opts *o, cns *h, int rebuild, cns_update_stats *st) {
 }
 
 static const command commands[] = {
-    {"index", cli_index, 0},
+    {"index", cli_index, -1},
     {"check", cli_check, 0},
     {"init", cli_init, 1},
     {"tags", cli_tags, 0},
@@ -327,7 +328,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; o.before_dashdash && i < NCOMMANDS; i++)
       if (strcmp(o.argv[0], commands[i].name) == 0) cmd = &commands[i];
     if (cmd) {
-      if (o.argc - 1 > cmd->max_args)
+      if (cmd->max_args >= 0 && o.argc - 1 > cmd->max_args)
         cli_die_usage("'%s' takes %s", cmd->name,
                       cmd->max_args ? "one argument" : "no arguments");
       rc = cmd->run(&o);

@@ -31,7 +31,7 @@ typedef struct opts {
 typedef struct command {
   const char *name;
   int (*run)(const opts *o); /* its arguments are o->argv[1 .. o->argc) */
-  int max_args;
+  int max_args;               /* -1: any number */
 } command;
 
 /* The signal that interrupted the command (SIGINT, SIGTERM), or 0. */

@@ -2,31 +2,95 @@
 ** index.c -- `cnsearch index` and `cnsearch check`.
 **
 ** index brings the index up to date (or, with --rebuild, builds it anew
-** in one transaction; a damaged index is replaced by a new one) and reports what changed on stderr; check verifies
-** SQLite's, FTS5's and cnsearch's own invariants and that the index
-** answers for the notes as they are now.
+** in one transaction; a damaged index is replaced by a new one) and
+** reports what changed on stderr.  Given paths (`cnsearch index
+** notes/a.md`, what an editor runs on save), it looks at those files and
+** folders only: the cost of the paths, not of the whole notes folder.
+** check verifies SQLite's, FTS5's and cnsearch's own invariants and that
+** the index answers for the notes as they are now.
 */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 #include "cli/cli.h"
 
-int cli_index(const opts *o) {
-  cns *h;
-  cns_update_stats st;
-  int flags = CNS_OPEN_CREATE | (o->rebuild ? CNS_OPEN_REBUILD : 0);
-  if (cli_open(o, flags, &h)) return EXIT_ERROR;
-  int rc = cli_update(o, h, o->rebuild, &st);
+/* arg (absolute, or relative to the current folder; it may be gone) as
+** a path relative to root, "" for root itself; NULL if outside it.  The
+** folder holding it must exist.  Caller frees. */
+static char *root_relative(const char *root, const char *arg) {
+  char real[PATH_MAX], *copy = cns_xstrdup(arg), *out = NULL;
+  size_t n = strlen(copy);
+  while (n > 1 && copy[n - 1] == '/') copy[--n] = 0;
+  char *slash = strrchr(copy, '/');
+  const char *base = slash ? slash + 1 : copy;
+  int whole = realpath(copy, real) != NULL; /* else resolve its folder */
+  if (!whole && strcmp(base, ".") != 0 && strcmp(base, "..") != 0) {
+    if (slash) *slash = 0;
+    const char *dir = slash ? (copy[0] ? copy : "/") : ".";
+    if (realpath(dir, real) && strlen(real) + strlen(base) + 2 <= PATH_MAX) {
+      if (strcmp(real, "/") != 0) strcat(real, "/");
+      strcat(real, base);
+      whole = 1;
+    }
+  }
+  size_t rl = strlen(root);
+  if (whole && strncmp(real, root, rl) == 0 &&
+      (real[rl] == 0 || real[rl] == '/'))
+    out = cns_xstrdup(real[rl] ? real + rl + 1 : "");
+  free(copy);
+  return out;
+}
+
+static void report(const cns_update_stats *st) {
+  fprintf(stderr, "cnsearch: %ld notes: %ld added, %ld changed, %ld "
+                  "removed, %ld unreadable\n",
+          st->scanned, st->added, st->changed, st->removed, st->skipped);
+}
+
+/* The update for `index PATH...`; -1 when a path is outside the notes
+** folder (said here). */
+static int update_paths(const opts *o, cns *h, cns_update_stats *st) {
+  size_t n = (size_t)o->argc - 1;
+  char **rel = cns_xcalloc(n + 1, sizeof *rel);
+  int rc = CNS_OK;
+  for (size_t i = 0; i < n && !rc; i++)
+    if (!(rel[i] = root_relative(h->root, o->argv[i + 1]))) {
+      fprintf(stderr, "cnsearch: '%s' is not inside the notes folder '%s'; "
+                      "give a note or folder below it\n",
+              o->argv[i + 1], h->root);
+      rc = -1;
+    }
+  if (!rc) rc = cns_update_paths(h, (const char *const *)rel, n, st);
+  for (size_t i = 0; i < n; i++) free(rel[i]);
+  free(rel);
+  return rc;
+}
+
+/* The update for `index` and `index --rebuild`. */
+static int update_all(const opts *o, cns *h, cns_update_stats *st) {
+  int rc = cli_update(o, h, o->rebuild, st);
   if (rc == CNS_ECORRUPT && o->rebuild) {
     /* damage SQLite only found while reading: the index is a cache */
     fprintf(stderr, "cnsearch: index '%s' is damaged; making a new one\n",
             h->index_path);
     rc = cns_reset(h);
-    if (!rc) rc = cli_update(o, h, 1, &st);
+    if (!rc) rc = cli_update(o, h, 1, st);
   }
-  if (rc) rc = cli_fail_rc(h, rc);
-  else if (!o->quiet)
-    fprintf(stderr, "cnsearch: %ld notes: %ld added, %ld changed, %ld "
-                    "removed, %ld unreadable\n",
-            st.scanned, st.added, st.changed, st.removed, st.skipped);
+  return rc;
+}
+
+int cli_index(const opts *o) {
+  cns *h;
+  cns_update_stats st;
+  int flags = CNS_OPEN_CREATE | (o->rebuild ? CNS_OPEN_REBUILD : 0);
+  if (o->argc > 1 && o->rebuild)
+    cli_die_usage("'index --rebuild' takes no paths: it rebuilds everything");
+  if (cli_open(o, flags, &h)) return EXIT_ERROR;
+  int rc = o->argc > 1 ? update_paths(o, h, &st) : update_all(o, h, &st);
+  if (rc == -1) rc = EXIT_ERROR;
+  else if (rc) rc = cli_fail_rc(h, rc);
+  else if (!o->quiet) report(&st);
   cns_close(h);
   return rc;
 }

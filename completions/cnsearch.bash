@@ -119,11 +119,11 @@ _cnsearch() {
       compopt -o filenames 2>/dev/null
       mapfile -t reply < <(compgen -d -- "$cur")
       ;;
-    links)
+    links | index)
       compopt -o filenames 2>/dev/null
       mapfile -t reply < <(compgen -f -- "$cur")
       ;;
-    check | watch | tags | stats | index | fetch) ;;
+    check | watch | tags | stats | fetch) ;;
     *)
       local words_here=$_cnsearch_fields
       [[ -z $cmd && $dashdash -eq 0 ]] && words_here+=" $_cnsearch_commands"

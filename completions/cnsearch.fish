@@ -81,6 +81,7 @@ complete -c cnsearch -n __cnsearch_in_query -a linked-from: -d 'notes that NOTE 
 # Arguments of commands.
 complete -c cnsearch -n '__cnsearch_command_is init' -x -a '(__fish_complete_directories)'
 complete -c cnsearch -n '__cnsearch_command_is links' -F
+complete -c cnsearch -n '__cnsearch_command_is index' -F
 
 # Options (all of cnsearch.c's option table).
 complete -c cnsearch -s C -l dir -x -a '(__fish_complete_directories)' -d 'notes folder'

@@ -78,6 +78,14 @@ typedef void (*cns_progress_fn)(void *arg, long done, long total);
 int cns_update(cns *db, int rebuild, cns_update_stats *stats,
                cns_progress_fn progress, void *progress_arg);
 
+/* The same for some notes only: paths are relative to the notes root
+** (no "." or ".." parts, no trailing '/'; "" is the root), each a note
+** file or a folder, which stands for every note below it.  What the walk
+** would list there is brought up to date; notes that are gone leave the
+** index.  Costs the depth of the paths, not the size of the notes. */
+int cns_update_paths(cns *db, const char *const *paths, size_t n,
+                     cns_update_stats *stats);
+
 /* Throw the index away and start an empty one (for a damaged index:
 ** it is only a cache of the notes). */
 int cns_reset(cns *db);

@@ -204,6 +204,11 @@ typedef struct scan_list {
 ** cannot be read.  Unreadable entries below it are counted in *skipped. */
 int scan_root(const char *root, const cns_config *cfg, scan_list *out,
               long *skipped, buf *err);
+/* Append what scan_root() would list at or below rel (a root-relative
+** file or folder path, no "." or ".." parts, no trailing '/'), by the same
+** rules; nothing when it is gone, hidden or ignored.  Sorts *out. */
+int scan_under(const char *root, const cns_config *cfg, const char *rel,
+               scan_list *out, long *skipped, buf *err);
 void scan_list_free(scan_list *l);
 /* Is name a note by its ending (the config's extensions)? */
 int scan_is_note_name(const cns_config *cfg, const char *name);

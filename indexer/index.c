@@ -8,10 +8,20 @@
 ** where nothing changed costs one walk and one index scan and writes
 ** nothing at all.
 **
+** cns_update_paths() runs the same merge on a part of the tree: the
+** files scan_under() lists at the given paths against the notes the
+** index holds at or below them.  It is what `cnsearch index PATH` and
+** `cnsearch watch` run, so one saved note costs its own write and not a
+** walk of every folder.
+**
 ** All changes go into one IMMEDIATE transaction: a crash, a kill or an
 ** error anywhere leaves the index exactly as the last committed update
 ** left it, and the next run redoes the work.  A file that cannot be read
-** is counted as skipped and keeps whatever the index had for it.
+** is counted as skipped (a changed one leaves the index until it can be
+** read again).  The
+** reading, parsing and compressing of the notes to add runs on a second
+** thread (feed.c) while this one writes; a large load (a rebuild, a first
+** index) is a bulk load (store_bulk()).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,13 +46,27 @@ static void known_free(known_list *k) {
   free(k->v);
 }
 
-/* What the index holds, sorted by path (BINARY collation = strcmp). */
-static int load_known(cns *h, known_list *out) {
+/* The part of the notes an update looks at: everything (paths NULL), or
+** these root-relative files and folders (cns_update_paths). */
+typedef struct scope {
+  const char *const *paths;
+  size_t n;
+} scope;
+
+static const char *const known_sql[] = {
+    "SELECT id, path, size, mtime FROM note ORDER BY path",
+    /* a scope path: the note of that name, then every note below it */
+    "SELECT id, path, size, mtime FROM note WHERE path = ?1",
+    "SELECT id, path, size, mtime FROM note WHERE path > ?1 || '/' AND "
+    "path < ?1 || '0' ORDER BY path", /* '0' follows '/' */
+};
+
+static int add_known(cns *h, const char *sql, const char *arg,
+                     known_list *out) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(h->db,
-                         "SELECT id, path, size, mtime FROM note ORDER BY path",
-                         -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
     return cns_dberr(h, "read the index");
+  if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (out->n == out->cap) {
@@ -58,6 +82,30 @@ static int load_known(cns *h, known_list *out) {
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return cns_dberr(h, "read the index");
   return CNS_OK;
+}
+
+static int known_by_path(const void *a, const void *b) {
+  return strcmp(((const known *)a)->path, ((const known *)b)->path);
+}
+
+/* What the index holds in scope sc, sorted by path (BINARY collation =
+** strcmp), each note once. */
+static int load_known(cns *h, const scope *sc, known_list *out) {
+  if (!sc->paths) return add_known(h, known_sql[0], NULL, out);
+  int rc = CNS_OK;
+  for (size_t i = 0; i < sc->n && !rc; i++) {
+    rc = add_known(h, known_sql[1], sc->paths[i], out);
+    if (!rc) rc = add_known(h, known_sql[2], sc->paths[i], out);
+  }
+  if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, known_by_path);
+  size_t k = 0; /* overlapping scopes ("a", "a/b.md") list a note twice */
+  for (size_t i = 0; i < out->n; i++) {
+    if (k && strcmp(out->v[k - 1].path, out->v[i].path) == 0)
+      free(out->v[i].path);
+    else out->v[k++] = out->v[i];
+  }
+  out->n = k;
+  return rc;
 }
 
 /* Write one note the feed made; an unreadable or unparsable one is
@@ -147,8 +195,8 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
 /* Plan against what the index holds now.  Called again inside the
 ** write transaction: another cnsearch may have written in between, and
 ** a plan made before the lock would add its notes a second time. */
-static int plan_update(cns *h, const scan_list *files, int rebuild, plan *p,
-                       cns_update_stats *stats) {
+static int plan_update(cns *h, const scope *sc, const scan_list *files,
+                       int rebuild, plan *p, cns_update_stats *stats) {
   known_list kn = {0};
   long scanned = stats->scanned, skipped = stats->skipped;
   plan_free(p);
@@ -156,22 +204,22 @@ static int plan_update(cns *h, const scan_list *files, int rebuild, plan *p,
   memset(stats, 0, sizeof *stats);
   stats->scanned = scanned;
   stats->skipped = skipped;
-  int rc = load_known(h, &kn);
+  int rc = load_known(h, sc, &kn);
   if (!rc) make_plan(files, &kn, rebuild, p, stats);
   p->bulk = p->nadd >= BULK_MIN && (rebuild || p->nadd >= kn.n);
   known_free(&kn);
   return rc;
 }
 
-static int write_plan(cns *h, const scan_list *files, int rebuild, plan *p,
-                      cns_update_stats *stats, cns_progress_fn progress,
-                      void *arg) {
+static int write_plan(cns *h, const scope *sc, const scan_list *files,
+                      int rebuild, plan *p, cns_update_stats *stats,
+                      cns_progress_fn progress, void *arg) {
   store *st;
   if (store_open(h->db, &st, &h->err) != CNS_OK)
     return cns_dberr(h, "prepare the index update");
   int rc = store_begin(st, &h->err);
   if (rc) rc = cns_dberr(h, "start the index update");
-  if (!rc) rc = plan_update(h, files, rebuild, p, stats);
+  if (!rc) rc = plan_update(h, sc, files, rebuild, p, stats);
   if (!rc) rc = apply_plan(h, st, p, rebuild, stats, progress, arg);
   if (!rc && store_commit(st, &h->err) != CNS_OK)
     rc = cns_dberr(h, "commit the index update");
@@ -182,8 +230,34 @@ static int write_plan(cns *h, const scan_list *files, int rebuild, plan *p,
   return rc;
 }
 
-int cns_update(cns *h, int rebuild, cns_update_stats *stats,
-               cns_progress_fn progress, void *arg) {
+/* Drop repeated paths from a sorted list. */
+static void unique_files(scan_list *l) {
+  size_t k = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    if (k && strcmp(l->v[k - 1].path, l->v[i].path) == 0) free(l->v[i].path);
+    else l->v[k++] = l->v[i];
+  }
+  l->n = k;
+}
+
+/* The files in scope, as the walk lists them, sorted, each once. */
+static int scan_scope(cns *h, const scope *sc, scan_list *files,
+                      cns_update_stats *stats) {
+  int rc = CNS_OK;
+  if (!sc->paths)
+    rc = scan_root(h->root, &h->cfg, files, &stats->skipped, &h->err);
+  for (size_t i = 0; sc->paths && i < sc->n && !rc; i++)
+    rc = scan_under(h->root, &h->cfg, sc->paths[i], files, &stats->skipped,
+                    &h->err);
+  if (rc) return cns_seterr(h, rc, "%s", buf_str(&h->err));
+  unique_files(files);
+  stats->scanned = (long)files->n;
+  return CNS_OK;
+}
+
+static int update(cns *h, const scope *sc, int rebuild,
+                  cns_update_stats *stats, cns_progress_fn progress,
+                  void *arg) {
   cns_update_stats local;
   if (!stats) stats = &local;
   memset(stats, 0, sizeof *stats);
@@ -193,16 +267,28 @@ int cns_update(cns *h, int rebuild, cns_update_stats *stats,
   scan_list files = {0};
   plan p = {0};
   buf_reset(&h->err);
-  int rc = scan_root(h->root, &h->cfg, &files, &stats->skipped, &h->err);
-  if (rc) rc = cns_seterr(h, rc, "%s", buf_str(&h->err));
-  stats->scanned = (long)files.n;
+  int rc = scan_scope(h, sc, &files, stats);
   /* a first plan without the write lock: nothing to do costs no lock */
-  if (!rc) rc = plan_update(h, &files, rebuild, &p, stats);
+  if (!rc) rc = plan_update(h, sc, &files, rebuild, &p, stats);
   if (!rc && (p.ndrop || p.nadd))
-    rc = write_plan(h, &files, rebuild, &p, stats, progress, arg);
+    rc = write_plan(h, sc, &files, rebuild, &p, stats, progress, arg);
   plan_free(&p);
   scan_list_free(&files);
   return rc;
+}
+
+int cns_update(cns *h, int rebuild, cns_update_stats *stats,
+               cns_progress_fn progress, void *arg) {
+  scope all = {NULL, 0};
+  return update(h, &all, rebuild, stats, progress, arg);
+}
+
+int cns_update_paths(cns *h, const char *const *paths, size_t n,
+                     cns_update_stats *stats) {
+  scope sc = {paths, n};
+  for (size_t i = 0; i < n; i++)
+    if (!paths[i][0]) sc.paths = NULL; /* the root itself: everything */
+  return update(h, &sc, 0, stats, NULL, NULL);
 }
 
 /* New files in the plan that cannot be read: an update skips them (and
@@ -229,7 +315,8 @@ static int check_fresh(cns *h) {
   plan p = {0};
   int rc = scan_root(h->root, &h->cfg, &files, &s.skipped, &h->err);
   if (rc) rc = cns_seterr(h, rc, "%s", buf_str(&h->err));
-  if (!rc) rc = load_known(h, &kn);
+  scope all = {NULL, 0};
+  if (!rc) rc = load_known(h, &all, &kn);
   if (!rc) {
     make_plan(&files, &kn, 0, &p, &s);
     s.added -= unreadable(h, &p);

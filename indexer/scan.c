@@ -13,6 +13,12 @@
 ** The result is a list of (path relative to the root, size, mtime in ns),
 ** sorted by path, for index.c to compare with what the index holds.
 ** scan.c never opens a note's contents.
+**
+** scan_under() lists one file or folder below the root by the very same
+** rules: it descends from the root one folder at a time, loading each
+** folder's ignore files on the way, so a note saved in an editor (or
+** seen by `cnsearch watch`) is judged exactly as the full walk would
+** judge it, at the cost of its depth instead of the whole tree.
 */
 #include <dirent.h>
 #include <errno.h>
@@ -151,20 +157,83 @@ static ign_set *config_rules(const cns_config *cfg) {
   return s;
 }
 
+static int open_root(const char *root, buf *err) {
+  int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    buf_addf(err, "cannot open notes folder '%s': %s", root, strerror(errno));
+  return fd;
+}
+
+static void walker_init(walker *w, const cns_config *cfg, scan_list *out,
+                        long *skipped) {
+  *w = (walker){cfg, out, skipped, NULL, 0, BUF_INIT};
+  buf_adds(&w->rel, "");
+  push_set(w, config_rules(cfg));
+}
+
+static void walker_free(walker *w) {
+  while (w->nsets) ign_free(w->sets[--w->nsets]);
+  free(w->sets);
+  buf_free(&w->rel);
+}
+
 int scan_root(const char *root, const cns_config *cfg, scan_list *out,
               long *skipped, buf *err) {
-  int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    buf_addf(err, "cannot open notes folder '%s': %s", root, strerror(errno));
-    return CNS_EIO;
-  }
-  walker w = {cfg, out, skipped, NULL, 0, BUF_INIT};
-  buf_adds(&w.rel, "");
-  push_set(&w, config_rules(cfg));
+  int fd = open_root(root, err);
+  if (fd < 0) return CNS_EIO;
+  walker w;
+  walker_init(&w, cfg, out, skipped);
   walk(&w, fd, 0);
-  while (w.nsets) ign_free(w.sets[--w.nsets]);
-  free(w.sets);
-  buf_free(&w.rel);
+  walker_free(&w);
+  if (out->n) qsort(out->v, out->n, sizeof *out->v, by_path);
+  return CNS_OK;
+}
+
+/* Step from the folder dfd into its subfolder name, as walk() would: not
+** hidden, not ignored, a real folder.  Returns the new fd (dfd closed)
+** or -1 (dfd closed too): nothing below can be a note. */
+static int descend(walker *w, int dfd, const char *name) {
+  struct stat st;
+  int ok = name[0] != '.' &&
+           fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISDIR(st.st_mode);
+  if (ok) {
+    if (w->rel.len) buf_addc(&w->rel, '/');
+    buf_adds(&w->rel, name);
+    ok = !ignored(w, w->rel.p, 1);
+  }
+  int sub = ok ? openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                       O_CLOEXEC)
+               : -1;
+  close(dfd);
+  return sub;
+}
+
+int scan_under(const char *root, const cns_config *cfg, const char *rel,
+               scan_list *out, long *skipped, buf *err) {
+  int fd = open_root(root, err), depth = 0;
+  if (fd < 0) return CNS_EIO;
+  walker w;
+  walker_init(&w, cfg, out, skipped);
+  char *path = cns_xstrdup(rel), *name = path, *slash;
+  while (fd >= 0 && (slash = strchr(name, '/')) != NULL) {
+    *slash = 0;
+    load_ignore_file(&w, fd, ".gitignore");
+    load_ignore_file(&w, fd, ".cnsearchignore");
+    fd = descend(&w, fd, name);
+    name = slash + 1;
+    depth++;
+  }
+  struct stat st; /* a file that is gone is simply not listed */
+  if (fd >= 0 && name[0] && name[0] != '.' &&
+      fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    load_ignore_file(&w, fd, ".gitignore");
+    load_ignore_file(&w, fd, ".cnsearchignore");
+    visit(&w, fd, name, depth);
+  }
+  if (fd >= 0) close(fd);
+  free(path);
+  walker_free(&w);
   if (out->n) qsort(out->v, out->n, sizeof *out->v, by_path);
   return CNS_OK;
 }

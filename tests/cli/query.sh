@@ -112,6 +112,19 @@ expect_rc 2 "empty field"
 S tenstorent
 expect_rc 1 "misspelling finds nothing"
 expect_eq "$ERR" "cnsearch: no match; did you mean: tenstorrent?" "did you mean"
+# Typos at the first letters, which the vocabulary ranges must reach too:
+# changed, dropped, swapped with the second; and two swapped further in
+# plus one dropped.
+for q in xenstorrent enstorrent etnstorrent tensotrent; do
+  S "$q"
+  expect_eq "$ERR" "cnsearch: no match; did you mean: tenstorrent?" "did you mean for $q"
+done
+S pipelne
+expect_eq "$ERR" "cnsearch: no match; did you mean: pipeline?" "did you mean for pipelne"
+# The stem "licens" is shown as written, though stemming it again gives
+# "licen", which no note holds.
+S licenes
+expect_eq "$ERR" "cnsearch: no match; did you mean: licenses?" "did you mean shows the word as written"
 S 'heading:/^Nothing here$/'
 expect_eq "$ERR" "" "no suggestion for a filter-only query"
 
