@@ -91,6 +91,8 @@ struct cns_search {
   unsigned char keep[256]; /* first bytes of the terms' tokens (tok_sieve) */
   rx **filter_rx;    /* per plan filter; NULL for non-regex ones */
   char **trigram;    /* per plan filter: note_tri expression for /re/, or NULL */
+  char *lazy;        /* per plan filter: a /re/ over the text checked in C
+                        when run_tier() takes a note, not in SQL (below) */
   char **idset;      /* per plan filter: "(1,2,3)" for links-to:/linked-from: */
   tok_ctx *tok;
   sqlite3_stmt *body_st, *sec_st, *link_st;
@@ -153,6 +155,7 @@ void cns_search_free(cns_search *s) {
       rx_free(s->filter_rx[i]);
       free(s->trigram[i]);
     }
+  free(s->lazy);
   if (s->plan && s->idset)
     for (size_t i = 0; i < s->plan->nfilters; i++) free(s->idset[i]);
   free(s->idset);
@@ -188,10 +191,13 @@ static int compile_filters(cns_search *s) {
   qp_plan *p = s->plan;
   s->filter_rx = cns_xcalloc(p->nfilters + 1, sizeof *s->filter_rx);
   s->trigram = cns_xcalloc(p->nfilters + 1, sizeof *s->trigram);
+  s->lazy = cns_xcalloc(p->nfilters + 1, 1);
   for (size_t i = 0; i < p->nfilters; i++) {
     if (!is_regex_filter(p->filters[i].field)) continue;
-    if (p->filters[i].field == QP_F_TEXT && !p->filters[i].negated)
+    if (p->filters[i].field == QP_F_TEXT && !p->filters[i].negated) {
       s->trigram[i] = rx_trigram_query(p->filters[i].arg);
+      s->lazy[i] = 1;
+    }
     buf err = BUF_INIT;
     int rc = rx_compile(p->filters[i].arg, p->filters[i].caseless,
                         &s->filter_rx[i], &err);
@@ -292,16 +298,31 @@ static void add_filter_sql(buf *sql, const qp_filter *f, int param,
   }
 }
 
+/* The trigram prefilter of filter i, on the note id `id`. */
+static void trigram_sql(const cns_search *s, buf *sql, size_t i,
+                        const char *id) {
+  buf_addf(sql, " AND %s IN (SELECT rowid FROM note_tri WHERE note_tri "
+                "MATCH ?%d)", id, (int)(i + 2 + s->plan->nfilters));
+}
+
 /* Every filter as an SQL condition on note n (parameters ?2...), with
-** the trigram prefilter in front of each regex over the text. */
-static void add_filters_sql(const cns_search *s, buf *sql) {
+** the trigram prefilter in front of each regex over the text.  With
+** lazy, a regex over the text is left to run_tier(), which checks it on
+** the notes it takes (lazy_match()): regexp() in SQL would run on every
+** candidate before the first row comes back, and a search shows twenty. */
+static void add_filters_sql(const cns_search *s, buf *sql, int lazy) {
   for (size_t i = 0; i < s->plan->nfilters; i++) {
-    if (s->trigram[i])
-      buf_addf(sql, " AND n.id IN (SELECT rowid FROM note_tri WHERE "
-                    "note_tri MATCH ?%d)",
-               (int)(i + 2 + s->plan->nfilters));
-    add_filter_sql(sql, &s->plan->filters[i], (int)i + 2, s->idset[i]);
+    if (s->trigram[i]) trigram_sql(s, sql, i, "n.id");
+    if (!(lazy && s->lazy[i]))
+      add_filter_sql(sql, &s->plan->filters[i], (int)i + 2, s->idset[i]);
   }
+}
+
+/* Are all filters regexes over the text that run_tier() checks? */
+static int only_lazy(const cns_search *s, int lazy) {
+  for (size_t i = 0; i < s->plan->nfilters; i++)
+    if (!(lazy && s->lazy[i])) return 0;
+  return 1;
 }
 
 /* The score columns of a tier: the ranking function with the field
@@ -327,7 +348,12 @@ static char *ranked_sql(const cns_search *s, int explain,
   buf sql = BUF_INIT;
   buf_adds(&sql, "SELECT rowid, NULL, NULL, NULL, ");
   score_sql(s, &sql, explain, weights);
-  buf_adds(&sql, " FROM note_fts WHERE note_fts MATCH ?1 ORDER BY 5");
+  buf_adds(&sql, " FROM note_fts WHERE note_fts MATCH ?1");
+  for (size_t i = 0; i < s->plan->nfilters; i++)
+    /* '+': else SQLite hands FTS5 each candidate as a rowid lookup, one
+    ** MATCH apiece (50x slower than checking a list) */
+    if (s->trigram[i]) trigram_sql(s, &sql, i, "+note_fts.rowid");
+  buf_adds(&sql, " ORDER BY 5");
   return buf_detach(&sql);
 }
 
@@ -335,9 +361,9 @@ static char *ranked_sql(const cns_search *s, int explain,
 ** queries); filters are ?2...  Notes are ranked by bm25(), or by
 ** cns_rank() with per-phrase weights when `weights` is set. */
 static char *note_sql(const cns_search *s, int with_match, int explain,
-                      const char *weights) {
+                      const char *weights, int lazy) {
   buf sql = BUF_INIT;
-  if (with_match && s->plan->nfilters == 0)
+  if (with_match && only_lazy(s, lazy))
     return ranked_sql(s, explain, weights);
   buf_adds(&sql, "SELECT n.id, n.path, n.title, n.date");
   if (with_match) {
@@ -351,16 +377,17 @@ static char *note_sql(const cns_search *s, int with_match, int explain,
       buf_adds(&sql, " AND n.id NOT IN (SELECT rowid FROM note_fts WHERE "
                      "note_fts MATCH ?1)");
   }
-  add_filters_sql(s, &sql);
+  add_filters_sql(s, &sql, lazy);
   buf_adds(&sql, with_match ? " ORDER BY 5" : " ORDER BY n.path");
   return buf_detach(&sql);
 }
 
-static void bind_filters(const cns_search *s, sqlite3_stmt *st) {
+static void bind_filters(const cns_search *s, sqlite3_stmt *st, int lazy) {
   size_t nf = s->plan->nfilters;
   for (size_t i = 0; i < nf; i++) {
-    sqlite3_bind_text(st, (int)i + 2, s->plan->filters[i].arg, -1,
-                      SQLITE_STATIC);
+    if (!(lazy && s->lazy[i])) /* else ?i+2 is not in the SQL */
+      sqlite3_bind_text(st, (int)i + 2, s->plan->filters[i].arg, -1,
+                        SQLITE_STATIC);
     if (s->trigram[i])
       sqlite3_bind_text(st, (int)(i + 2 + nf), s->trigram[i], -1,
                         SQLITE_STATIC);
@@ -434,16 +461,23 @@ static void term_ranges(const tok_list *doc, const term *t, int ti,
   }
 }
 
-static void regex_ranges(cns_search *s, rx *r, const char *body, size_t len,
-                         rangev *rv) {
+/* Every match of r in body as a range; *found counts them.  A regex that
+** gives up (its match limit) is an error, with regexp()'s message. */
+static int regex_ranges(cns_search *s, rx *r, const char *body, size_t len,
+                        rangev *rv, size_t *found) {
   size_t at = 0, ms, me;
   buf err = BUF_INIT;
-  while (at <= len && rx_find(r, body, len, at, &ms, &me, &err) == 1) {
+  int rc;
+  *found = 0;
+  while (at <= len && (rc = rx_find(r, body, len, at, &ms, &me, &err)) == 1) {
     range_add(rv, ms, me > ms ? me : ms + (ms < len), -1);
     at = me > at ? me : at + 1;
-    if (rv->n > 100000) break;
+    if (++*found > 100000) break;
   }
+  if (rc != 0 && rc != 1) rc = cns_seterr(s->h, CNS_ELIMIT, "%s", buf_str(&err));
+  else rc = CNS_OK;
   buf_free(&err);
+  return rc;
 }
 
 static int by_start(const void *a, const void *b) {
@@ -587,8 +621,11 @@ static int url_ranges(cns_search *s, const note_text *t, rx *r, rangev *rv) {
   return CNS_OK;
 }
 
-/* Every place in the note that answers the query, sorted by offset. */
-static int note_ranges(cns_search *s, const note_text *t, rangev *rv) {
+/* Every place in the note that answers the query, sorted by offset.
+** *ok is cleared when a regex over the text that SQL left to us
+** (s->lazy) does not match: the note is no answer at all. */
+static int note_ranges(cns_search *s, const note_text *t, rangev *rv,
+                       int *ok) {
   tok_list doc = {0};
   if (s->nterms) {
     if (tok_sieve(s->tok, t->body, t->len, s->keep, &doc) != SQLITE_OK) {
@@ -603,9 +640,12 @@ static int note_ranges(cns_search *s, const note_text *t, rangev *rv) {
   for (size_t i = 0; i < s->plan->nfilters; i++) {
     const qp_filter *f = &s->plan->filters[i];
     if (f->negated) continue;
-    if (f->field == QP_F_TEXT)
-      regex_ranges(s, s->filter_rx[i], t->body, t->len, rv);
-    else if (f->field == QP_F_URL) {
+    if (f->field == QP_F_TEXT) {
+      size_t found;
+      int rc = regex_ranges(s, s->filter_rx[i], t->body, t->len, rv, &found);
+      if (rc) return rc;
+      if (s->lazy[i] && !found) *ok = 0;
+    } else if (f->field == QP_F_URL) {
       int rc = url_ranges(s, t, s->filter_rx[i], rv);
       if (rc) return rc;
     }
@@ -793,7 +833,42 @@ static void section_hits(cns_search *s, const noterow *n, const note_text *t,
   free(v);
 }
 
-static int note_hits(cns_search *s, const noterow *n) {
+/* Does body match every regex over the text SQL left to us (s->lazy)? */
+static int lazy_body_match(cns_search *s, const char *body, size_t len,
+                           int *ok) {
+  buf err = BUF_INIT;
+  size_t ms, me;
+  int rc = CNS_OK;
+  *ok = 1;
+  for (size_t i = 0; i < s->plan->nfilters && *ok && !rc; i++) {
+    if (!s->lazy[i]) continue;
+    int m = rx_find(s->filter_rx[i], body, len, 0, &ms, &me, &err);
+    if (m == 0) *ok = 0;
+    else if (m != 1) rc = cns_seterr(s->h, CNS_ELIMIT, "%s", buf_str(&err));
+  }
+  buf_free(&err);
+  return rc;
+}
+
+/* The same for note id, read here (-l shows no place, reads no text). */
+static int lazy_match(cns_search *s, long long id, int *ok) {
+  *ok = 1;
+  if (!memchr(s->lazy, 1, s->plan->nfilters)) return CNS_OK;
+  sqlite3_bind_int64(s->body_st, 1, id);
+  int rc = sqlite3_step(s->body_st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(s->body_st);
+    return cns_dberr(s->h, "read a note");
+  }
+  const char *body = (const char *)sqlite3_column_blob(s->body_st, 0);
+  size_t len = (size_t)sqlite3_column_bytes(s->body_st, 0);
+  rc = lazy_body_match(s, body ? body : "", len, ok);
+  sqlite3_reset(s->body_st);
+  return rc;
+}
+
+/* The hits of note n; *ok as note_ranges() says. */
+static int note_hits(cns_search *s, const noterow *n, int *ok) {
   note_text t = {0};
   sqlite3_bind_int64(s->body_st, 1, n->id);
   int rc = sqlite3_step(s->body_st);
@@ -804,11 +879,12 @@ static int note_hits(cns_search *s, const noterow *n) {
   t.body = (const char *)sqlite3_column_blob(s->body_st, 0);
   t.len = (size_t)sqlite3_column_bytes(s->body_st, 0);
   if (!t.body) t.body = "";
-  rc = load_sections(s, n->id, &t);
-  if (!rc && wants_links(s)) rc = load_links(s, n->id, &t);
+  rc = lazy_body_match(s, t.body, t.len, ok); /* before any other work */
+  if (!rc && *ok) rc = load_sections(s, n->id, &t);
+  if (!rc && *ok && wants_links(s)) rc = load_links(s, n->id, &t);
   rangev rv = {0};
-  if (!rc) rc = note_ranges(s, &t, &rv);
-  if (!rc) section_hits(s, n, &t, &rv);
+  if (!rc && *ok) rc = note_ranges(s, &t, &rv, ok);
+  if (!rc && *ok) section_hits(s, n, &t, &rv);
   free(rv.v);
   note_text_free(&t);
   sqlite3_reset(s->body_st);
@@ -942,13 +1018,13 @@ static int note_count(cns_search *s, double *n) {
 
 /* The FB_DOCS best notes of the plain fallback, with their scores. */
 static int fb_best(cns_search *s, long long *ids, double *scores, int *n) {
-  char *sql = note_sql(s, 1, 0, NULL);
+  char *sql = note_sql(s, 1, 0, NULL, 0);
   sqlite3_stmt *st;
   int rc = prepare(s, &st, sql), step = SQLITE_DONE;
   free(sql);
   if (rc) return rc;
   sqlite3_bind_text(st, 1, s->plan->match_any, -1, SQLITE_STATIC);
-  bind_filters(s, st);
+  bind_filters(s, st, 0);
   *n = 0;
   while (*n < FB_DOCS && (step = sqlite3_step(st)) == SQLITE_ROW) {
     ids[*n] = sqlite3_column_int64(st, 0);
@@ -1132,14 +1208,14 @@ static int run_tier(cns_search *s, const char *match, int tier, seen *done,
                     int *more) {
   int explain = s->opts.explain && match;
   const char *weights = tier > 0 ? s->weights : NULL;
-  char *sql = note_sql(s, match != NULL, explain, weights);
+  char *sql = note_sql(s, match != NULL, explain, weights, 1);
   sqlite3_stmt *st;
   int rc = prepare(s, &st, sql), step;
   free(sql);
   if (rc) return rc;
   const char *arg = match ? match : s->plan->exclude;
   if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-  bind_filters(s, st);
+  bind_filters(s, st, 1);
   size_t tier_start = s->nhits;
   while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
     noterow n;
@@ -1148,11 +1224,17 @@ static int run_tier(cns_search *s, const char *match, int tier, seen *done,
     if (tier > 0 && was_seen(done, n.id)) continue;
     if (!could_place(s, tier_start, n.score)) break;
     if (!n.path && (rc = read_row(s, &n)) != CNS_OK) break;
-    mark_seen(done, n.id);
-    s->notes_seen++;
-    if (s->opts.files_only) file_hit(s, &n);
-    else rc = note_hits(s, &n);
+    int ok = 1;
+    if (s->opts.files_only) {
+      if (!(rc = lazy_match(s, n.id, &ok)) && ok) file_hit(s, &n);
+    } else {
+      rc = note_hits(s, &n, &ok);
+    }
     sqlite3_reset(s->row_st);
+    if (ok) {
+      mark_seen(done, n.id);
+      s->notes_seen++;
+    }
   }
   if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = query_error(s);
   if (more) *more = step == SQLITE_ROW;
@@ -1177,7 +1259,7 @@ static char *page_sql(const cns_search *s) {
            "JOIN link k ON k.target = p.url AND k.kind = %d "
            "JOIN note n ON n.id = k.note WHERE page_fts MATCH ?1",
            W(s, 0), W(s, 1), W(s, 2), W(s, 3), MD_LINK_INLINE);
-  add_filters_sql(s, &sql);
+  add_filters_sql(s, &sql, 0);
   buf_adds(&sql, " ORDER BY 5, n.path, k.line");
   return buf_detach(&sql);
 }
@@ -1232,7 +1314,7 @@ static int run_linked(cns_search *s, seen *done) {
   free(sql);
   if (rc) return rc;
   sqlite3_bind_text(st, 1, s->plan->match, -1, SQLITE_STATIC);
-  bind_filters(s, st);
+  bind_filters(s, st, 0);
   while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
     noterow n;
     row_to_note(st, 0, 0, &n);

@@ -119,12 +119,18 @@ for k in range(1, 161):
 PY
 run "$BIN" -C "$R" index
 expect_rc 0 "index the rank-order notes"
-for q in zqword 'zqword alpha' 'zqword OR zqother' '"zqword zqword"' 'zqw*'; do
+for q in zqword 'zqword alpha' 'zqword OR zqother' '"zqword zqword"' 'zqw*' \
+         'alpha /zqw[aeiou]rd/' '/zqw[aeiou]rd/'; do
   for lim in 5 20 0; do
     run "$BIN" -C "$R" --no-update --color=never -n $lim -- "$q"
     plain=$OUT
     run "$BIN" -C "$R" --no-update --color=never -n $lim -- "$q path:/./"
     expect_eq "$plain" "$OUT" "'$q' -n $lim: same hits, same order, with and without a filter"
+    run "$BIN" -C "$R" --no-update -l -n $lim -- "$q"
+    limited=$OUT
+    run "$BIN" -C "$R" --no-update -l -n 0 -- "$q"
+    [ "$lim" = 0 ] || OUT=$(printf '%s\n' "$OUT" | head -n "$lim")
+    expect_eq "$limited" "$OUT" "'$q' -l -n $lim: the first notes of the whole list"
   done
   run "$BIN" -C "$R" --no-update --json -n 0 -- "$q"
   printf '%s\n' "$OUT" | python3 -c '
