@@ -461,18 +461,17 @@ static void term_ranges(const tok_list *doc, const term *t, int ti,
   }
 }
 
-/* Every match of r in body as a range; *found counts them.  A regex that
+/* Every match of r in body as a range (the first 100,000).  A regex that
 ** gives up (its match limit) is an error, with regexp()'s message. */
 static int regex_ranges(cns_search *s, rx *r, const char *body, size_t len,
-                        rangev *rv, size_t *found) {
-  size_t at = 0, ms, me;
+                        rangev *rv) {
+  size_t at = 0, ms, me, found = 0;
   buf err = BUF_INIT;
-  int rc;
-  *found = 0;
+  int rc = 0;
   while (at <= len && (rc = rx_find(r, body, len, at, &ms, &me, &err)) == 1) {
     range_add(rv, ms, me > ms ? me : ms + (ms < len), -1);
     at = me > at ? me : at + 1;
-    if (++*found > 100000) break;
+    if (++found > 100000) break;
   }
   if (rc != 0 && rc != 1) rc = cns_seterr(s->h, CNS_ELIMIT, "%s", buf_str(&err));
   else rc = CNS_OK;
@@ -621,11 +620,8 @@ static int url_ranges(cns_search *s, const note_text *t, rx *r, rangev *rv) {
   return CNS_OK;
 }
 
-/* Every place in the note that answers the query, sorted by offset.
-** *ok is cleared when a regex over the text that SQL left to us
-** (s->lazy) does not match: the note is no answer at all. */
-static int note_ranges(cns_search *s, const note_text *t, rangev *rv,
-                       int *ok) {
+/* Every place in the note that answers the query, sorted by offset. */
+static int note_ranges(cns_search *s, const note_text *t, rangev *rv) {
   tok_list doc = {0};
   if (s->nterms) {
     if (tok_sieve(s->tok, t->body, t->len, s->keep, &doc) != SQLITE_OK) {
@@ -641,10 +637,8 @@ static int note_ranges(cns_search *s, const note_text *t, rangev *rv,
     const qp_filter *f = &s->plan->filters[i];
     if (f->negated) continue;
     if (f->field == QP_F_TEXT) {
-      size_t found;
-      int rc = regex_ranges(s, s->filter_rx[i], t->body, t->len, rv, &found);
+      int rc = regex_ranges(s, s->filter_rx[i], t->body, t->len, rv);
       if (rc) return rc;
-      if (s->lazy[i] && !found) *ok = 0;
     } else if (f->field == QP_F_URL) {
       int rc = url_ranges(s, t, s->filter_rx[i], rv);
       if (rc) return rc;
@@ -867,7 +861,8 @@ static int lazy_match(cns_search *s, long long id, int *ok) {
   return rc;
 }
 
-/* The hits of note n; *ok as note_ranges() says. */
+/* The hits of note n; *ok is cleared, and there are none, when a regex
+** over the text that SQL left to us (s->lazy) does not match. */
 static int note_hits(cns_search *s, const noterow *n, int *ok) {
   note_text t = {0};
   sqlite3_bind_int64(s->body_st, 1, n->id);
@@ -883,7 +878,7 @@ static int note_hits(cns_search *s, const noterow *n, int *ok) {
   if (!rc && *ok) rc = load_sections(s, n->id, &t);
   if (!rc && *ok && wants_links(s)) rc = load_links(s, n->id, &t);
   rangev rv = {0};
-  if (!rc && *ok) rc = note_ranges(s, &t, &rv, ok);
+  if (!rc && *ok) rc = note_ranges(s, &t, &rv);
   if (!rc && *ok) section_hits(s, n, &t, &rv);
   free(rv.v);
   note_text_free(&t);
