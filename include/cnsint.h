@@ -9,6 +9,7 @@
 #ifndef CNSINT_H
 #define CNSINT_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,12 @@ void cfg_default(cns_config *c);
 int cfg_load(cns_config *c, const char *path, buf *err);
 void cfg_add(char ***v, size_t *n, const char *s);
 void cfg_free(cns_config *c);
+
+/* ---------------------------------------------------------------- core/thread.c
+** Start fn(arg) on a thread of its own with every signal blocked (they
+** belong to the main thread); 1 when it started, 0 when the caller must
+** do the work itself. */
+int cns_spawn(pthread_t *th, void *(*fn)(void *), void *arg);
 
 /* ---------------------------------------------------------------- core/zip.c
 ** Compressed note bodies (zstd).  zip_pack() replaces out's content with

@@ -22,8 +22,6 @@
 */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -133,16 +131,6 @@ static void *run(void *arg) {
   return NULL;
 }
 
-/* Start the thread with every signal blocked: they belong to the caller. */
-static int start_thread(feed *f) {
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int rc = pthread_create(&f->th, NULL, run, f);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  return rc == 0;
-}
-
 /* ---- the caller's side ---------------------------------------------- */
 
 feed *feed_start(const char *root, const scan_entry *const *v, size_t n) {
@@ -156,7 +144,7 @@ feed *feed_start(const char *root, const scan_entry *const *v, size_t n) {
   pthread_cond_init(&f->can_take, NULL);
   /* without a thread (too few notes, or none to be had) feed_next()
   ** makes each item itself */
-  f->threaded = n >= FEED_MIN_THREAD && start_thread(f);
+  f->threaded = n >= FEED_MIN_THREAD && cns_spawn(&f->th, run, f);
   return f;
 }
 

@@ -6,7 +6,9 @@
 ** with no note is added; a note with no file is removed; a pair whose
 ** size or mtime differ is re-indexed.  Nothing else is read, so an update
 ** where nothing changed costs one walk and one index scan and writes
-** nothing at all.
+** nothing at all.  The index is read on a second thread while the walk
+** runs (first_plan()): on two cores the freshness check every search
+** makes costs the longer of the two, not their sum.
 **
 ** cns_update_paths() runs the same merge on a part of the tree: the
 ** files scan_under() lists at the given paths against the notes the
@@ -61,13 +63,14 @@ static const char *const known_sql[] = {
     "path < ?1 || '0' ORDER BY path", /* '0' follows '/' */
 };
 
-static int add_known(cns *h, const char *sql, const char *arg,
+/* Append the rows of sql (with ?1 = arg); an SQLite code.  It touches
+** nothing but db and out, so it can run beside the walk (update()). */
+static int add_known(sqlite3 *db, const char *sql, const char *arg,
                      known_list *out) {
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
-    return cns_dberr(h, "read the index");
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
   if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-  int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (out->n == out->cap) {
       out->cap = out->cap ? out->cap * 2 : 256;
@@ -80,8 +83,7 @@ static int add_known(cns *h, const char *sql, const char *arg,
     k->mtime = sqlite3_column_int64(st, 3);
   }
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return cns_dberr(h, "read the index");
-  return CNS_OK;
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static int known_by_path(const void *a, const void *b) {
@@ -89,13 +91,13 @@ static int known_by_path(const void *a, const void *b) {
 }
 
 /* What the index holds in scope sc, sorted by path (BINARY collation =
-** strcmp), each note once. */
-static int load_known(cns *h, const scope *sc, known_list *out) {
-  if (!sc->paths) return add_known(h, known_sql[0], NULL, out);
-  int rc = CNS_OK;
-  for (size_t i = 0; i < sc->n && !rc; i++) {
-    rc = add_known(h, known_sql[1], sc->paths[i], out);
-    if (!rc) rc = add_known(h, known_sql[2], sc->paths[i], out);
+** strcmp), each note once; an SQLite code (as add_known()). */
+static int load_known(sqlite3 *db, const scope *sc, known_list *out) {
+  if (!sc->paths) return add_known(db, known_sql[0], NULL, out);
+  int rc = SQLITE_OK;
+  for (size_t i = 0; i < sc->n && rc == SQLITE_OK; i++) {
+    rc = add_known(db, known_sql[1], sc->paths[i], out);
+    if (rc == SQLITE_OK) rc = add_known(db, known_sql[2], sc->paths[i], out);
   }
   if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, known_by_path);
   size_t k = 0; /* overlapping scopes ("a", "a/b.md") list a note twice */
@@ -195,20 +197,26 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
 /* Plan against what the index holds now.  Called again inside the
 ** write transaction: another cnsearch may have written in between, and
 ** a plan made before the lock would add its notes a second time. */
-static int plan_update(cns *h, const scope *sc, const scan_list *files,
-                       int rebuild, plan *p, cns_update_stats *stats) {
-  known_list kn = {0};
+/* Plan from what the walk found and what the index holds (kn). */
+static void plan_with(const scan_list *files, const known_list *kn,
+                      int rebuild, plan *p, cns_update_stats *stats) {
   long scanned = stats->scanned, skipped = stats->skipped;
   plan_free(p);
   memset(p, 0, sizeof *p);
   memset(stats, 0, sizeof *stats);
   stats->scanned = scanned;
   stats->skipped = skipped;
-  int rc = load_known(h, sc, &kn);
-  if (!rc) make_plan(files, &kn, rebuild, p, stats);
-  p->bulk = p->nadd >= BULK_MIN && (rebuild || p->nadd >= kn.n);
+  make_plan(files, kn, rebuild, p, stats);
+  p->bulk = p->nadd >= BULK_MIN && (rebuild || p->nadd >= kn->n);
+}
+
+static int plan_update(cns *h, const scope *sc, const scan_list *files,
+                       int rebuild, plan *p, cns_update_stats *stats) {
+  known_list kn = {0};
+  int rc = load_known(h->db, sc, &kn);
+  if (rc == SQLITE_OK) plan_with(files, &kn, rebuild, p, stats);
   known_free(&kn);
-  return rc;
+  return rc == SQLITE_OK ? CNS_OK : cns_dberr(h, "read the index");
 }
 
 static int write_plan(cns *h, const scope *sc, const scan_list *files,
@@ -255,6 +263,37 @@ static int scan_scope(cns *h, const scope *sc, scan_list *files,
   return CNS_OK;
 }
 
+typedef struct known_job {
+  sqlite3 *db;
+  const scope *sc;
+  known_list kn;
+  int rc;       /* an SQLite code */
+} known_job;
+
+static void *load_known_job(void *arg) {
+  known_job *j = arg;
+  j->rc = load_known(j->db, j->sc, &j->kn);
+  return NULL;
+}
+
+/* Walk and read what the index holds at the same time, then plan: the
+** index is read on a second thread, which touches the connection alone
+** while this one walks.
+** A scoped update is too small to be worth a thread. */
+static int first_plan(cns *h, const scope *sc, scan_list *files, int rebuild,
+                      plan *p, cns_update_stats *stats) {
+  known_job j = {h->db, sc, {0}, SQLITE_OK};
+  pthread_t th;
+  int threaded = !sc->paths && cns_spawn(&th, load_known_job, &j);
+  int rc = scan_scope(h, sc, files, stats);
+  if (threaded) pthread_join(th, NULL);
+  else if (!rc) load_known_job(&j);
+  if (!rc && j.rc != SQLITE_OK) rc = cns_dberr(h, "read the index");
+  if (!rc) plan_with(files, &j.kn, rebuild, p, stats);
+  known_free(&j.kn);
+  return rc;
+}
+
 static int update(cns *h, const scope *sc, int rebuild,
                   cns_update_stats *stats, cns_progress_fn progress,
                   void *arg) {
@@ -267,9 +306,8 @@ static int update(cns *h, const scope *sc, int rebuild,
   scan_list files = {0};
   plan p = {0};
   buf_reset(&h->err);
-  int rc = scan_scope(h, sc, &files, stats);
   /* a first plan without the write lock: nothing to do costs no lock */
-  if (!rc) rc = plan_update(h, sc, &files, rebuild, &p, stats);
+  int rc = first_plan(h, sc, &files, rebuild, &p, stats);
   if (!rc && (p.ndrop || p.nadd))
     rc = write_plan(h, sc, &files, rebuild, &p, stats, progress, arg);
   plan_free(&p);
@@ -316,7 +354,8 @@ static int check_fresh(cns *h) {
   int rc = scan_root(h->root, &h->cfg, &files, &s.skipped, &h->err);
   if (rc) rc = cns_seterr(h, rc, "%s", buf_str(&h->err));
   scope all = {NULL, 0};
-  if (!rc) rc = load_known(h, &all, &kn);
+  if (!rc && load_known(h->db, &all, &kn) != SQLITE_OK)
+    rc = cns_dberr(h, "read the index");
   if (!rc) {
     make_plan(&files, &kn, 0, &p, &s);
     s.added -= unreadable(h, &p);

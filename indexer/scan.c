@@ -2,11 +2,15 @@
 ** scan.c -- walk the notes root and list the note files.
 **
 ** The walk is the fixed cost of every search (a search first checks the
-** index is fresh), so it does the least that is correct: one readdir per
-** folder and one fstatat() per entry, relative to an open folder fd so no
-** path is resolved twice.  Hidden entries (".git", ".cnsearch", dot
-** files) are skipped, as ripgrep does, and symbolic links are not
-** followed, so a link can neither loop nor lead out of the root.
+** index is fresh), so it does the least that is correct, in two passes.
+** The first reads each folder once and judges its entries by the type
+** readdir() gives (a stat only where the file system does not say);
+** the second stats the note files for their size and mtime, on two
+** threads when there are many: the stats are most of the walk, and
+** each is independent of the others.  Hidden entries (".git",
+** ".cnsearch", dot files) are skipped, as ripgrep does, and symbolic
+** links are not followed, so a link can neither loop nor lead out of the
+** root.
 ** .gitignore and .cnsearchignore files, and the config's ignore
 ** patterns, leave files and whole folders out (ignore.c).
 **
@@ -32,6 +36,9 @@
 
 #define MAX_DEPTH 128
 #define MAX_IGNORE_FILE (1 << 20)
+/* From this many note files on, the second pass uses a second thread. */
+#define STAT_THREAD_MIN 2048
+#define NOT_STATED (-1)
 
 typedef struct walker {
   const cns_config *cfg;
@@ -50,6 +57,12 @@ int scan_is_note_name(const cns_config *cfg, const char *name) {
   return 0;
 }
 
+static void set_state(scan_entry *e, const struct stat *st) {
+  e->size = st->st_size;
+  e->mtime = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+}
+
+/* Add path; st NULL leaves it to stat_all(). */
 static void add_entry(scan_list *l, const char *path, const struct stat *st) {
   if (l->n == l->cap) {
     l->cap = l->cap ? l->cap * 2 : 256;
@@ -57,8 +70,8 @@ static void add_entry(scan_list *l, const char *path, const struct stat *st) {
   }
   scan_entry *e = &l->v[l->n++];
   e->path = cns_xstrdup(path);
-  e->size = st->st_size;
-  e->mtime = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+  if (st) set_state(e, st);
+  else e->size = NOT_STATED;
 }
 
 static int ignored(const walker *w, const char *path, int is_dir) {
@@ -90,6 +103,16 @@ static int load_ignore_file(walker *w, int dfd, const char *name) {
 }
 
 static void walk(walker *w, int dfd, int depth);
+
+/* A regular file readdir() named: a note unless ignored; stated later. */
+static void visit_file(walker *w, const char *name) {
+  size_t keep = w->rel.len;
+  if (w->rel.len) buf_addc(&w->rel, '/');
+  buf_adds(&w->rel, name);
+  if (!ignored(w, w->rel.p, 0)) add_entry(w->out, w->rel.p, NULL);
+  w->rel.len = keep;
+  w->rel.p[keep] = 0;
+}
 
 /* Visit one directory entry of the folder open as dfd. */
 static void visit(walker *w, int dfd, const char *name, int depth) {
@@ -133,9 +156,11 @@ static void walk(walker *w, int dfd, int depth) {
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
     if (de->d_name[0] == '.') continue; /* ".", "..", hidden */
-    if (de->d_type == DT_REG && !scan_is_note_name(w->cfg, de->d_name))
-      continue;
-    visit(w, dirfd(d), de->d_name, depth);
+    if (de->d_type == DT_REG) {
+      if (scan_is_note_name(w->cfg, de->d_name)) visit_file(w, de->d_name);
+    } else if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN) {
+      visit(w, dirfd(d), de->d_name, depth);
+    } /* links, devices, sockets: never notes, never followed */
   }
   closedir(d);
   while (w->nsets > sets) ign_free(w->sets[--w->nsets]);
@@ -155,6 +180,54 @@ static ign_set *config_rules(const cns_config *cfg) {
   ign_set *s = ign_parse("", buf_str(&b), b.len);
   buf_free(&b);
   return s;
+}
+
+/* ---- the second pass: sizes and mtimes ------------------------------ */
+
+typedef struct stat_job {
+  int rootfd;
+  scan_entry *v;
+  size_t n;
+  long skipped;
+} stat_job;
+
+/* Stat each entry not stated yet; one that is gone or no longer a
+** regular file is marked for removal (size -2) and counted. */
+static void *stat_range(void *arg) {
+  stat_job *j = arg;
+  struct stat st;
+  for (size_t i = 0; i < j->n; i++) {
+    scan_entry *e = &j->v[i];
+    if (e->size != NOT_STATED) continue;
+    if (fstatat(j->rootfd, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode)) {
+      set_state(e, &st);
+    } else {
+      e->size = -2;
+      j->skipped++;
+    }
+  }
+  return NULL;
+}
+
+/* Run stat_range() over the whole list, the second half on a thread of
+** its own when it is long. */
+static void stat_all(int rootfd, scan_list *out, long *skipped) {
+  size_t half = out->n >= STAT_THREAD_MIN ? out->n / 2 : out->n;
+  stat_job a = {rootfd, out->v, half, 0};
+  stat_job b = {rootfd, out->v + half, out->n - half, 0};
+  pthread_t th;
+  int threaded = b.n && cns_spawn(&th, stat_range, &b);
+  stat_range(&a);
+  if (threaded) pthread_join(th, NULL);
+  else stat_range(&b);
+  *skipped += a.skipped + b.skipped;
+  size_t k = 0;
+  for (size_t i = 0; i < out->n; i++) {
+    if (out->v[i].size == -2) free(out->v[i].path);
+    else out->v[k++] = out->v[i];
+  }
+  out->n = k;
 }
 
 static int open_root(const char *root, buf *err) {
@@ -183,8 +256,15 @@ int scan_root(const char *root, const cns_config *cfg, scan_list *out,
   if (fd < 0) return CNS_EIO;
   walker w;
   walker_init(&w, cfg, out, skipped);
+  int keep = dup(fd); /* walk() closes fd; the second pass needs the root */
   walk(&w, fd, 0);
   walker_free(&w);
+  if (keep < 0) {
+    buf_addf(err, "cannot read notes folder '%s': %s", root, strerror(errno));
+    return CNS_EIO;
+  }
+  stat_all(keep, out, skipped);
+  close(keep);
   if (out->n) qsort(out->v, out->n, sizeof *out->v, by_path);
   return CNS_OK;
 }
@@ -234,6 +314,10 @@ int scan_under(const char *root, const cns_config *cfg, const char *rel,
   if (fd >= 0) close(fd);
   free(path);
   walker_free(&w);
+  int rootfd = open_root(root, err);
+  if (rootfd < 0) return CNS_EIO;
+  stat_all(rootfd, out, skipped);
+  close(rootfd);
   if (out->n) qsort(out->v, out->n, sizeof *out->v, by_path);
   return CNS_OK;
 }
