@@ -9,7 +9,8 @@
 # the runtime comes from Debian's libclang-rt-14-dev, installed through
 # tests/deps.sh when missing.  Each target links only the files it tests
 # (plus core/buf.c and core/mem.c; qparse also core/tok.c for the "cns"
-# tokenizer) against the system sqlite3, md4c and PCRE2.  Seeds live in
+# tokenizer; regex core/zip.c) against the system sqlite3, md4c, PCRE2
+# and zstd.  Seeds live in
 # tests/fuzz/seeds/<target>/ and are never written; the growing corpus,
 # crash artifacts and logs go to $(FUZZ_BUILD).  A run that finds a crash
 # stops and fails, leaving the input in $(FUZZ_BUILD)/artifacts/.
@@ -25,7 +26,7 @@ FUZZ_BUILD   ?= build/fuzz
 FUZZ_ARGS    ?=
 FUZZ_TARGETS := md qparse snippet regex
 FUZZ_DEBS    := clang libclang-rt-14-dev pkg-config libsqlite3-dev libmd4c-dev \
-                libpcre2-dev
+                libpcre2-dev libzstd-dev
 FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -I. \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter
