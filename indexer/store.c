@@ -17,7 +17,10 @@
 **       line, rebuilt from the section and link rows (in their order)
 **       rather than stored a second time.  store_put_note() gives FTS5
 **       exactly these strings (join_fields), so a delete re-supplies what
-**       was inserted.
+**       was inserted.  The order rests on group_concat() over a subquery
+**       with ORDER BY, which SQLite keeps for that very use (its test
+**       tkt2942); `cnsearch check` runs FTS5's integrity-check, which
+**       would see any difference.
 **   section(id, note, ord, off, len, line, heading)
 **       The note cut at its top-level headings: body[off, off+len) starts
 **       on line `line`.  Sections tile the body exactly.
