@@ -15,30 +15,50 @@
 #include <stdio.h>
 #include "cli/cli.h"
 
-/* arg (absolute, or relative to the current folder; it may be gone) as
-** a path relative to root, "" for root itself; NULL if outside it.  The
-** folder holding it must exist.  Caller frees. */
-static char *root_relative(const char *root, const char *arg) {
-  char real[PATH_MAX], *copy = cns_xstrdup(arg), *out = NULL;
-  size_t n = strlen(copy);
-  while (n > 1 && copy[n - 1] == '/') copy[--n] = 0;
-  char *slash = strrchr(copy, '/');
-  const char *base = slash ? slash + 1 : copy;
-  int whole = realpath(copy, real) != NULL; /* else resolve its folder */
-  if (!whole && strcmp(base, ".") != 0 && strcmp(base, "..") != 0) {
-    if (slash) *slash = 0;
-    const char *dir = slash ? (copy[0] ? copy : "/") : ".";
-    if (realpath(dir, real) && strlen(real) + strlen(base) + 2 <= PATH_MAX) {
-      if (strcmp(real, "/") != 0) strcat(real, "/");
-      strcat(real, base);
-      whole = 1;
-    }
+/* arg (absolute, or relative to the current folder) as an absolute path
+** with no symbolic links in what exists of it: the longest leading part
+** that exists is resolved, and the rest (a note or folder that is gone)
+** is appended as written, unless it holds "." or "..".  NULL if it cannot
+** be.  Caller frees. */
+static char *resolve(const char *arg) {
+  char real[PATH_MAX], *p = cns_xstrdup(arg);
+  char *gone[64]; /* missing components (copies), last first */
+  size_t ngone = 0, n = strlen(p);
+  int ok = 1;
+  while (n > 1 && p[n - 1] == '/') p[--n] = 0;
+  while (!realpath(p[0] ? p : ".", real)) {
+    char *slash = strrchr(p, '/');
+    const char *comp = slash ? slash + 1 : p;
+    ok = comp[0] && strcmp(comp, ".") != 0 && strcmp(comp, "..") != 0 &&
+         ngone < sizeof gone / sizeof *gone;
+    if (!ok) break;
+    gone[ngone++] = cns_xstrdup(comp);
+    if (!slash) p[0] = 0;          /* "name": in the current folder */
+    else if (slash == p) p[1] = 0; /* "/name": at the top */
+    else *slash = 0;
   }
+  buf b = BUF_INIT;
+  if (ok) buf_adds(&b, real);
+  for (size_t i = ngone; i-- > 0;) {
+    if (ok && b.p[b.len - 1] != '/') buf_addc(&b, '/');
+    if (ok) buf_adds(&b, gone[i]);
+    free(gone[i]);
+  }
+  free(p);
+  return ok ? buf_detach(&b) : NULL;
+}
+
+/* arg as a path relative to root ("" for root itself), without a
+** trailing '/'; NULL if it lies outside.  Caller frees. */
+static char *root_relative(const char *root, const char *arg) {
+  char *abs = resolve(arg), *out = NULL;
   size_t rl = strlen(root);
-  if (whole && strncmp(real, root, rl) == 0 &&
-      (real[rl] == 0 || real[rl] == '/'))
-    out = cns_xstrdup(real[rl] ? real + rl + 1 : "");
-  free(copy);
+  if (abs && strncmp(abs, root, rl) == 0 && (abs[rl] == 0 || abs[rl] == '/')) {
+    out = cns_xstrdup(abs[rl] ? abs + rl + 1 : "");
+    size_t n = strlen(out);
+    while (n && out[n - 1] == '/') out[--n] = 0;
+  }
+  free(abs);
   return out;
 }
 
