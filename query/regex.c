@@ -222,17 +222,49 @@ static size_t skip_nested(const char *p, size_t i) {
   return 0;
 }
 
+/* Digits at p[*j] (and the spaces after them); 1 when there were any.
+** *zero is set when the number is 0. */
+static int number(const char *p, size_t *j, int *zero) {
+  size_t k = *j;
+  *zero = 1;
+  while (p[*j] >= '0' && p[*j] <= '9') *zero &= p[(*j)++] == '0';
+  int any = *j > k;
+  while (p[*j] == ' ') (*j)++;
+  return any;
+}
+
+/* Is the '{' at p[i] a counted quantifier, {n}, {n,}, {n,m} or {,m},
+** spaces allowed (newer PCRE2 reads them)?  *end gets its '}', *zero
+** whether the atom before it may be absent.  Anything else is a literal
+** '{' to PCRE2: "{[][2}d]" is a brace and a class, whose '}' must not be
+** taken for the end of a quantifier (found by fuzz_regex). */
+static int counted(const char *p, size_t i, size_t *end, int *zero) {
+  size_t j = i + 1;
+  int lo_zero, hi_zero;
+  while (p[j] == ' ') j++;
+  int lo = number(p, &j, &lo_zero), hi = 0;
+  if (p[j] == ',') {
+    j++;
+    while (p[j] == ' ') j++;
+    hi = number(p, &j, &hi_zero);
+  }
+  if (p[j] != '}' || (!lo && !hi)) return 0;
+  *end = j;
+  *zero = !lo || lo_zero;
+  return 1;
+}
+
 /* A quantifier at p[i]: make the previous atom optional or end the run. */
 static size_t quantifier(lits *L, const char *p, size_t i) {
-  int optional = p[i] == '?' || p[i] == '*' ||
-                 (p[i] == '{' && (p[i + 1] == '0' || p[i + 1] == ','));
-  if (optional) drop_last(L);
-  end_run(L);
-  if (p[i] == '{') {
-    const char *close = strchr(p + i, '}');
-    i = close ? (size_t)(close - p) : i;
+  size_t end = i;
+  int zero = p[i] == '?' || p[i] == '*';
+  if (p[i] == '{' && !counted(p, i, &end, &zero)) {
+    end_run(L); /* a literal '{': left out, which only asks for less */
+    return i + 1;
   }
-  i++;
+  if (zero) drop_last(L);
+  end_run(L);
+  i = end + 1;
   if (p[i] == '?' || p[i] == '+') i++; /* lazy or possessive */
   return i;
 }
