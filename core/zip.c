@@ -65,14 +65,6 @@ static char *unpack(ZSTD_DCtx *d, const void *z, size_t zlen, size_t len) {
   return out;
 }
 
-char *zip_unpack(const void *z, size_t zlen, size_t len) {
-  ZSTD_DCtx *d = ZSTD_createDCtx();
-  if (!d) cns_oom(0);
-  char *out = unpack(d, z, zlen, len);
-  ZSTD_freeDCtx(d);
-  return out;
-}
-
 /* The text as the trigram tokenizer must see it: FTS5 stops at a NUL and
 ** reads invalid UTF-8 differently from PCRE2 (a stray continuation byte
 ** swallows the character before it), so both become spaces.  Every

@@ -87,14 +87,13 @@ int cns_spawn(pthread_t *th, void *(*fn)(void *), void *arg);
 /* ---------------------------------------------------------------- core/zip.c
 ** Compressed note bodies (zstd).  zip_pack() replaces out's content with
 ** the compressed text, using a compression context from zip_new() (freed
-** with zip_free(); one per thread).  zip_unpack() returns len bytes
-** (NUL-terminated, caller frees) or NULL when z is damaged.
-** zip_register() adds the SQL function unpack(z, len). */
+** with zip_free(); one per thread).  zip_register() adds the SQL
+** function unpack(z, len), which gives the text back (or an error for a
+** damaged row). */
 typedef struct zip_ctx zip_ctx;
 zip_ctx *zip_new(void);
 void zip_free(zip_ctx *z);
 void zip_pack(zip_ctx *z, const char *text, size_t len, buf *out);
-char *zip_unpack(const void *z, size_t zlen, size_t len);
 int zip_register(sqlite3 *db);
 /* NUL bytes and bytes that are not UTF-8 become spaces, in place: the
 ** text the trigram index is given (see note_tri_doc in store.c). */
