@@ -44,6 +44,7 @@
 ** never its filters or operators.  Suggestions are a courtesy: a
 ** database error ends the search for them and there are none.
 */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cnsint.h"
@@ -107,9 +108,9 @@ static int has_letter(const char *s) {
   return 0;
 }
 
+/* ASCII case folding (cnsearch never sets a locale: <ctype.h> is ASCII). */
 static void lower(char *s) {
-  for (; *s; s++)
-    if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
+  for (; *s; s++) *s = (char)tolower((unsigned char)*s);
 }
 
 static int min2(int a, int b) { return a < b ? a : b; }
@@ -283,24 +284,10 @@ static void offer_words(tok_ctx *tok, const char *text, size_t n,
   tok_list_free(&l);
 }
 
-static int is_space(char c) {
-  return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' ||
-         c == '\v';
-}
-
-static int is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9');
-}
-
 static int is_ascii(const char *s, size_t n) {
   for (size_t i = 0; i < n; i++)
     if ((unsigned char)s[i] >= 0x80) return 0;
   return 1;
-}
-
-static char lower_c(char c) {
-  return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
 /* Where the next word of text[from..n) that begins with stem[0..k)
@@ -308,10 +295,10 @@ static char lower_c(char c) {
 static size_t next_start(const char *text, size_t n, size_t from,
                          const char *stem, size_t k) {
   for (size_t i = from; i + k <= n; i++) {
-    if (lower_c(text[i]) != stem[0] || (i && is_alnum(text[i - 1])))
+    if (tolower((unsigned char)text[i]) != stem[0] || (i && isalnum((unsigned char)text[i - 1])))
       continue;
     size_t j = 1;
-    while (j < k && lower_c(text[i + j]) == stem[j]) j++;
+    while (j < k && tolower((unsigned char)text[i + j]) == stem[j]) j++;
     if (j == k) return i;
   }
   return n;
@@ -323,9 +310,9 @@ static size_t next_start(const char *text, size_t n, size_t from,
 static void around(const char *text, size_t n, size_t i, size_t *s,
                    size_t *e) {
   *s = *e = i;
-  while (*s > 0 && i - *s < SPAN && !is_space(text[*s - 1])) (*s)--;
+  while (*s > 0 && i - *s < SPAN && !isspace((unsigned char)text[*s - 1])) (*s)--;
   while (*s < i && ((unsigned char)text[*s] & 0xc0) == 0x80) (*s)++;
-  while (*e < n && *e - i < SPAN && !is_space(text[*e])) (*e)++;
+  while (*e < n && *e - i < SPAN && !isspace((unsigned char)text[*e])) (*e)++;
   while (*e < n && ((unsigned char)text[*e] & 0xc0) == 0x80) (*e)++;
 }
 
@@ -333,7 +320,7 @@ static void around(const char *text, size_t n, size_t i, size_t *s,
 ** or a little more, up to a space. */
 static size_t piece_len(const char *text, size_t n) {
   size_t len = n < PIECE ? n : PIECE;
-  while (len < n && !is_space(text[len])) len++;
+  while (len < n && !isspace((unsigned char)text[len])) len++;
   return len;
 }
 
