@@ -620,7 +620,25 @@ static int url_ranges(cns_search *s, const note_text *t, rx *r, rangev *rv) {
   return CNS_OK;
 }
 
-/* Every place in the note that answers the query, sorted by offset. */
+/* The matches of each regex over the text.  *ok is cleared when one that
+** SQL left to us (s->lazy) has none: the note is no answer at all, and
+** the caller stops before reading anything more of it. */
+static int text_ranges(cns_search *s, const note_text *t, rangev *rv,
+                       int *ok) {
+  *ok = 1;
+  for (size_t i = 0; i < s->plan->nfilters && *ok; i++) {
+    const qp_filter *f = &s->plan->filters[i];
+    if (f->negated || f->field != QP_F_TEXT) continue;
+    size_t before = rv->n;
+    int rc = regex_ranges(s, s->filter_rx[i], t->body, t->len, rv);
+    if (rc) return rc;
+    if (s->lazy[i] && rv->n == before) *ok = 0;
+  }
+  return CNS_OK;
+}
+
+/* Every place in the note that answers the query (rv holds the
+** text_ranges() already), sorted by offset. */
 static int note_ranges(cns_search *s, const note_text *t, rangev *rv) {
   tok_list doc = {0};
   if (s->nterms) {
@@ -636,10 +654,7 @@ static int note_ranges(cns_search *s, const note_text *t, rangev *rv) {
   for (size_t i = 0; i < s->plan->nfilters; i++) {
     const qp_filter *f = &s->plan->filters[i];
     if (f->negated) continue;
-    if (f->field == QP_F_TEXT) {
-      int rc = regex_ranges(s, s->filter_rx[i], t->body, t->len, rv);
-      if (rc) return rc;
-    } else if (f->field == QP_F_URL) {
+    if (f->field == QP_F_URL) { /* the text's regexes: text_ranges() */
       int rc = url_ranges(s, t, s->filter_rx[i], rv);
       if (rc) return rc;
     }
@@ -827,7 +842,8 @@ static void section_hits(cns_search *s, const noterow *n, const note_text *t,
   free(v);
 }
 
-/* Does body match every regex over the text SQL left to us (s->lazy)? */
+/* Does body match every regex over the text SQL left to us (s->lazy)?
+** For -l, which needs no places: the first match of each is enough. */
 static int lazy_body_match(cns_search *s, const char *body, size_t len,
                            int *ok) {
   buf err = BUF_INIT;
@@ -874,10 +890,10 @@ static int note_hits(cns_search *s, const noterow *n, int *ok) {
   t.body = (const char *)sqlite3_column_blob(s->body_st, 0);
   t.len = (size_t)sqlite3_column_bytes(s->body_st, 0);
   if (!t.body) t.body = "";
-  rc = lazy_body_match(s, t.body, t.len, ok); /* before any other work */
+  rangev rv = {0};
+  rc = text_ranges(s, &t, &rv, ok); /* before any other work */
   if (!rc && *ok) rc = load_sections(s, n->id, &t);
   if (!rc && *ok && wants_links(s)) rc = load_links(s, n->id, &t);
-  rangev rv = {0};
   if (!rc && *ok) rc = note_ranges(s, &t, &rv);
   if (!rc && *ok) section_hits(s, n, &t, &rv);
   free(rv.v);
