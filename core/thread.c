@@ -3,8 +3,8 @@
 **
 ** cnsearch uses a second thread in three places, all to put the second
 ** core to work: the indexer parses notes while SQLite writes (feed.c),
-** the walk stats half the files (scan.c), and an update reads the index
-** while the walk runs (index.c).  Ctrl-C must still reach the thread that
+** the walk reads folders and stats files on two workers (scan.c), and an
+** update reads the index while the walk runs (index.c).  Ctrl-C must still reach the thread that
 ** owns the SQLite connection, whose handler marks the handle interrupted
 ** and whose update then rolls back; so every helper starts with all
 ** signals blocked, and the kernel delivers them to the main thread.

@@ -56,7 +56,7 @@ typedef struct scope {
 } scope;
 
 static const char *const known_sql[] = {
-    "SELECT id, path, size, mtime FROM note ORDER BY path",
+    "SELECT id, path, size, mtime FROM note", /* a table scan, sorted after */
     /* a scope path: the note of that name, then every note below it */
     "SELECT id, path, size, mtime FROM note WHERE path = ?1",
     "SELECT id, path, size, mtime FROM note WHERE path > ?1 || '/' AND "
@@ -93,9 +93,9 @@ static int known_by_path(const void *a, const void *b) {
 /* What the index holds in scope sc, sorted by path (BINARY collation =
 ** strcmp), each note once; an SQLite code (as add_known()). */
 static int load_known(sqlite3 *db, const scope *sc, known_list *out) {
-  if (!sc->paths) return add_known(db, known_sql[0], NULL, out);
   int rc = SQLITE_OK;
-  for (size_t i = 0; i < sc->n && rc == SQLITE_OK; i++) {
+  if (!sc->paths) rc = add_known(db, known_sql[0], NULL, out);
+  for (size_t i = 0; sc->paths && i < sc->n && rc == SQLITE_OK; i++) {
     rc = add_known(db, known_sql[1], sc->paths[i], out);
     if (rc == SQLITE_OK) rc = add_known(db, known_sql[2], sc->paths[i], out);
   }
