@@ -131,6 +131,7 @@ typedef struct plan {
   const scan_entry **add;
   size_t nadd;
   int bulk;             /* most of the index is (re)written: store_bulk() */
+  long long version;    /* PRAGMA data_version before the index was read */
 } plan;
 
 /* Below this many notes, a bulk load's fixed costs are not worth it. */
@@ -194,9 +195,17 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
   return rc;
 }
 
-/* Plan against what the index holds now.  Called again inside the
-** write transaction: another cnsearch may have written in between, and
-** a plan made before the lock would add its notes a second time. */
+/* PRAGMA data_version: it changes when another connection commits. */
+static int data_version(sqlite3 *db, long long *v) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
 /* Plan from what the walk found and what the index holds (kn). */
 static void plan_with(const scan_list *files, const known_list *kn,
                       int rebuild, plan *p, cns_update_stats *stats) {
@@ -210,6 +219,7 @@ static void plan_with(const scan_list *files, const known_list *kn,
   p->bulk = p->nadd >= BULK_MIN && (rebuild || p->nadd >= kn->n);
 }
 
+/* Plan against what the index holds now. */
 static int plan_update(cns *h, const scope *sc, const scan_list *files,
                        int rebuild, plan *p, cns_update_stats *stats) {
   known_list kn = {0};
@@ -217,6 +227,18 @@ static int plan_update(cns *h, const scope *sc, const scan_list *files,
   if (rc == SQLITE_OK) plan_with(files, &kn, rebuild, p, stats);
   known_free(&kn);
   return rc == SQLITE_OK ? CNS_OK : cns_dberr(h, "read the index");
+}
+
+/* Inside the write transaction, plan again only if another connection
+** has committed since the first plan read the index (PRAGMA data_version
+** says so): else that plan would add its notes a second time. */
+static int replan(cns *h, const scope *sc, const scan_list *files,
+                  int rebuild, plan *p, cns_update_stats *stats) {
+  long long now = 0;
+  if (data_version(h->db, &now) != SQLITE_OK)
+    return cns_dberr(h, "read the index");
+  if (now == p->version) return CNS_OK;
+  return plan_update(h, sc, files, rebuild, p, stats);
 }
 
 static int write_plan(cns *h, const scope *sc, const scan_list *files,
@@ -227,7 +249,7 @@ static int write_plan(cns *h, const scope *sc, const scan_list *files,
     return cns_dberr(h, "prepare the index update");
   int rc = store_begin(st, &h->err);
   if (rc) rc = cns_dberr(h, "start the index update");
-  if (!rc) rc = plan_update(h, sc, files, rebuild, p, stats);
+  if (!rc) rc = replan(h, sc, files, rebuild, p, stats);
   if (!rc) rc = apply_plan(h, st, p, rebuild, stats, progress, arg);
   if (!rc && store_commit(st, &h->err) != CNS_OK)
     rc = cns_dberr(h, "commit the index update");
@@ -283,6 +305,9 @@ static void *load_known_job(void *arg) {
 static int first_plan(cns *h, const scope *sc, scan_list *files, int rebuild,
                       plan *p, cns_update_stats *stats) {
   known_job j = {h->db, sc, {0}, SQLITE_OK};
+  long long version = 0;
+  if (data_version(h->db, &version) != SQLITE_OK)
+    return cns_dberr(h, "read the index");
   pthread_t th;
   int threaded = !sc->paths && cns_spawn(&th, load_known_job, &j);
   int rc = scan_scope(h, sc, files, stats);
@@ -290,6 +315,7 @@ static int first_plan(cns *h, const scope *sc, scan_list *files, int rebuild,
   else if (!rc) load_known_job(&j);
   if (!rc && j.rc != SQLITE_OK) rc = cns_dberr(h, "read the index");
   if (!rc) plan_with(files, &j.kn, rebuild, p, stats);
+  p->version = version;
   known_free(&j.kn);
   return rc;
 }
