@@ -122,6 +122,28 @@ printf 'SQLite format 3\000' | dd of="$IDX" bs=1 seek=0 conv=notrunc 2>/dev/null
 dd if=/dev/zero of="$IDX" bs=1 seek=16 count=84 conv=notrunc 2>/dev/null
 try_all "a zeroed header"
 
+# ---- a sound file whose word or regex index disagrees with the text -------
+# SQLite's and FTS5's own checks pass on these; check must still see them.
+fresh_index
+sqlite3 "$IDX" "UPDATE section SET heading = 'zqtampered' WHERE id =
+  (SELECT min(id) FROM section WHERE heading != '')"
+run $T "$BIN" -C "$NOTES" --no-update check
+expect_rc 2 "a heading changed behind the word index: check fails"
+expect_match "$ERR" "damaged \(the word index does not match the notes at the term '[a-z0-9]+'\)" \
+  "check names the word index and a term"
+fresh_index
+run $T "$BIN" -C "$NOTES" -l -- '/attention/'
+expect_rc 0 "a regex search builds the regex index"
+run $T "$BIN" -C "$NOTES" --no-update check
+expect_rc 0 "check passes with the regex index"
+sqlite3 "$IDX" "INSERT INTO note_tri(note_tri, rowid, body)
+  VALUES('delete', (SELECT min(id) FROM note), 'zqtampered text')"
+run $T "$BIN" -C "$NOTES" --no-update check
+expect_rc 2 "a regex index row deleted with other text: check fails"
+run $T "$BIN" -C "$NOTES" -q index --rebuild
+run $T "$BIN" -C "$NOTES" --no-update check
+expect_rc 0 "check passes after the rebuild"
+
 # ---- a full disk ----------------------------------------------------------
 # The index on a tmpfs just big enough for it; then a note too big to fit.
 mkdir -p "$MNT"
