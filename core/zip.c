@@ -54,21 +54,19 @@ void zip_pack(zip_ctx *z, const char *text, size_t len, buf *out) {
   out->len = n;
 }
 
-/* Bytes of zeros after the text: a search runs PCRE2 on the text as
-** SQLite hands it back (this very buffer), and PCRE2's JIT looks for a
-** pattern's first characters in 16-byte loads that may reach past the
-** subject's end (valgrind saw 5 bytes past a note). */
-#define ZIP_SLACK 16
+/* A search runs PCRE2 on the text as SQLite hands it back (this very
+** buffer), so RX_SLACK zeros follow it: PCRE2's JIT may read that far
+** past the subject's end (valgrind saw 5 bytes past a note). */
 
 /* Decompress into a new buffer of len bytes (+ NUL and slack). */
 static char *unpack(ZSTD_DCtx *d, const void *z, size_t zlen, size_t len) {
-  char *out = cns_xmalloc(len + 1 + ZIP_SLACK);
+  char *out = cns_xmalloc(len + 1 + RX_SLACK);
   size_t n = ZSTD_decompressDCtx(d, out, len, z, zlen);
   if (ZSTD_isError(n) || n != len) {
     free(out);
     return NULL;
   }
-  memset(out + len, 0, 1 + ZIP_SLACK);
+  memset(out + len, 0, 1 + RX_SLACK);
   return out;
 }
 

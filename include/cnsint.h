@@ -476,10 +476,17 @@ typedef struct rx rx;
 ** CNS_EQUERY with "bad regex '/PAT/' at offset N: MESSAGE" in err. */
 int rx_compile(const char *pattern, int caseless, rx **out, buf *err);
 void rx_free(rx *r);
+/* PCRE2's JIT looks for a pattern's first characters in 16-byte loads,
+** which may read up to this many bytes past the subject's end. */
+#define RX_SLACK 16
 /* Find the first match in text[start..len): 1 found (*ms,*me set),
-** 0 none, CNS_ELIMIT when the match limit was hit (message in err). */
+** 0 none, CNS_ELIMIT when the match limit was hit (message in err).
+** RX_SLACK readable bytes must follow text[len] (zip.c's unpacked notes
+** have them); rx_find_copy() matches a copy of a text that may not. */
 int rx_find(rx *r, const char *text, size_t len, size_t start, size_t *ms,
             size_t *me, buf *err);
+int rx_find_copy(rx *r, const char *text, size_t len, size_t start,
+                 size_t *ms, size_t *me, buf *err);
 /* An FTS5 expression over a trigram table that every text the pattern can
 ** match satisfies: the AND of the trigrams of the literal runs the
 ** pattern requires.  NULL when nothing can be required (then a scan is

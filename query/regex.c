@@ -36,10 +36,12 @@ struct rx {
   pcre2_match_data *md;
   pcre2_match_context *mctx;
   pcre2_jit_stack *jit;
+  buf copy;          /* rx_find_copy()'s subject, with RX_SLACK zeros */
 };
 
 void rx_free(rx *r) {
   if (!r) return;
+  buf_free(&r->copy);
   pcre2_match_data_free(r->md);
   pcre2_match_context_free(r->mctx);
   pcre2_jit_stack_free(r->jit);
@@ -125,6 +127,15 @@ int rx_find(rx *r, const char *text, size_t len, size_t start, size_t *ms,
   pcre2_get_error_message(rc, msg, sizeof msg);
   buf_addf(err, "regex match failed: %s", (char *)msg);
   return CNS_ELIMIT;
+}
+
+int rx_find_copy(rx *r, const char *text, size_t len, size_t start,
+                 size_t *ms, size_t *me, buf *err) {
+  static const char zeros[RX_SLACK];
+  buf_reset(&r->copy);
+  if (len) buf_add(&r->copy, text, len);
+  buf_add(&r->copy, zeros, RX_SLACK);
+  return rx_find(r, r->copy.p, len, start, ms, me, err);
 }
 
 /* ---- required literals ---------------------------------------------- */
@@ -381,7 +392,7 @@ static void regexp_fn(sqlite3_context *ctx, int caseless,
     return;
   }
   buf err = BUF_INIT;
-  int rc = rx_find(r, text, n, 0, &ms, &me, &err);
+  int rc = rx_find_copy(r, text, n, 0, &ms, &me, &err); /* SQLite's text */
   if (rc < 0 || rc > 1) sqlite3_result_error(ctx, buf_str(&err), -1);
   else sqlite3_result_int(ctx, rc);
   buf_free(&err);

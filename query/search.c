@@ -607,8 +607,8 @@ static int url_ranges(cns_search *s, const note_text *t, rx *r, rangev *rv) {
   buf err = BUF_INIT;
   for (size_t i = 0; i < t->nlinks; i++) {
     size_t ms, me;
-    int m = rx_find(r, t->links[i].url, strlen(t->links[i].url), 0, &ms, &me,
-                    &err);
+    const char *url = t->links[i].url;
+    int m = rx_find_copy(r, url, strlen(url), 0, &ms, &me, &err);
     if (m > 1) {
       int rc = cns_seterr(s->h, m, "%s", buf_str(&err));
       buf_free(&err);
@@ -671,8 +671,8 @@ static int section_allowed(cns_search *s, const sec *x) {
     const qp_filter *f = &s->plan->filters[i];
     if (f->field != QP_F_HEADING || f->negated) continue;
     size_t ms, me;
-    ok = rx_find(s->filter_rx[i], x->heading, strlen(x->heading), 0, &ms, &me,
-                 &err) == 1;
+    ok = rx_find_copy(s->filter_rx[i], x->heading, strlen(x->heading), 0,
+                      &ms, &me, &err) == 1;
   }
   buf_free(&err);
   return ok;

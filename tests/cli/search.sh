@@ -30,6 +30,12 @@ for re in mixture 'expert(s|ise)' 'rout(ing|er)'; do
   expect_eq "$(printf '%s\n' "$OUT" | LC_ALL=C sort)" "$want" "/$re/ lists what grep -lE lists"
 done
 
+# Headings and URLs are matched on copies with the same room (rx_find_copy).
+for q in 'heading:/expert/' 'url:/arxiv/' 'moe heading:/e/' 'moe url:/github/'; do
+  run "$BIN" -C "$NOTES" --no-update -- "$q"
+  expect_rc 0 "'$q' finds notes (and, under valgrind, reads no byte it should not)"
+done
+
 # Exit codes: 1 for nothing, 2 for errors.
 run "$BIN" -C "$NOTES" --no-update qwxzzyqq
 expect_rc 1 "no hits"

@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *tq = plen ? rx_trigram_query(pattern) : NULL;
   if (tq && rx_compile(pattern, caseless, &r, &err) == CNS_OK) {
     size_t ms, me;
-    int found = rx_find(r, text, tlen, 0, &ms, &me, &err) == 1;
+    int found = rx_find_copy(r, text, tlen, 0, &ms, &me, &err) == 1;
     sqlite3_step(del);
     sqlite3_reset(del);
     sqlite3_bind_text(ins, 1, text, (int)tlen, SQLITE_STATIC);
