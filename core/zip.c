@@ -54,11 +54,10 @@ void zip_pack(zip_ctx *z, const char *text, size_t len, buf *out) {
   out->len = n;
 }
 
-/* A search runs PCRE2 on the text as SQLite hands it back (this very
-** buffer), so RX_SLACK zeros follow it: PCRE2's JIT may read that far
-** past the subject's end (valgrind saw 5 bytes past a note). */
-
-/* Decompress into a new buffer of len bytes (+ NUL and slack). */
+/* Decompress into a new buffer of len bytes, then a NUL and RX_SLACK
+** zeros: a search runs PCRE2 on the text as SQLite hands it back (this
+** very buffer), and PCRE2's JIT may read that far past the subject's end
+** (valgrind saw 5 bytes past a note). */
 static char *unpack(ZSTD_DCtx *d, const void *z, size_t zlen, size_t len) {
   char *out = cns_xmalloc(len + 1 + RX_SLACK);
   size_t n = ZSTD_decompressDCtx(d, out, len, z, zlen);
