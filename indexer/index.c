@@ -20,10 +20,9 @@
 ** error anywhere leaves the index exactly as the last committed update
 ** left it, and the next run redoes the work.  A file that cannot be read
 ** is counted as skipped (a changed one leaves the index until it can be
-** read again).  The
-** reading, parsing and compressing of the notes to add runs on a second
-** thread (feed.c) while this one writes; a large load (a rebuild, a first
-** index) is a bulk load (store_bulk()).
+** read again).  The reading, parsing and compressing of the notes to add
+** runs on a second thread (feed.c) while this one writes; a large load (a
+** rebuild, a first index) is a bulk load (store_bulk()).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,7 +59,7 @@ static const char *const known_sql[] = {
     /* a scope path: the note of that name, then every note below it */
     "SELECT id, path, size, mtime FROM note WHERE path = ?1",
     "SELECT id, path, size, mtime FROM note WHERE path > ?1 || '/' AND "
-    "path < ?1 || '0' ORDER BY path", /* '0' follows '/' */
+    "path < ?1 || '0'", /* '0' follows '/' */
 };
 
 /* Append the rows of sql (with ?1 = arg); an SQLite code.  It touches
@@ -280,7 +279,7 @@ static int scan_scope(cns *h, const scope *sc, scan_list *files,
     rc = scan_under(h->root, &h->cfg, sc->paths[i], files, &stats->skipped,
                     &h->err);
   if (rc) return cns_seterr(h, rc, "%s", buf_str(&h->err));
-  unique_files(files);
+  if (sc->paths) unique_files(files); /* scopes may overlap; a walk cannot */
   stats->scanned = (long)files->n;
   return CNS_OK;
 }
@@ -300,8 +299,8 @@ static void *load_known_job(void *arg) {
 
 /* Walk and read what the index holds at the same time, then plan: the
 ** index is read on a second thread, which touches the connection alone
-** while this one walks.
-** A scoped update is too small to be worth a thread. */
+** while this one walks.  A scoped update is too small to be worth a
+** thread. */
 static int first_plan(cns *h, const scope *sc, scan_list *files, int rebuild,
                       plan *p, cns_update_stats *stats) {
   known_job j = {h->db, sc, {0}, SQLITE_OK};

@@ -92,15 +92,18 @@ static void set_state(scan_entry *e, const struct stat *st) {
   e->mtime = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 }
 
-/* Add path, to be stated later. */
-static void add_entry(scan_list *l, const char *path) {
+static void list_push(scan_list *l, const scan_entry *e) {
   if (l->n == l->cap) {
     l->cap = l->cap ? l->cap * 2 : 256;
     l->v = cns_xrealloc(l->v, l->cap * sizeof *l->v);
   }
-  scan_entry *e = &l->v[l->n++];
-  e->path = cns_xstrdup(path);
-  e->size = NOT_STATED;
+  l->v[l->n++] = *e;
+}
+
+/* Add path, to be stated later. */
+static void add_entry(scan_list *l, const char *path) {
+  scan_entry e = {cns_xstrdup(path), NOT_STATED, 0};
+  list_push(l, &e);
 }
 
 static int ignored(const rules *r, const char *path, int is_dir) {
@@ -340,14 +343,6 @@ static void pool_free(pool *p) {
 
 static int by_path(const void *a, const void *b) {
   return strcmp(((const scan_entry *)a)->path, ((const scan_entry *)b)->path);
-}
-
-static void list_push(scan_list *l, const scan_entry *e) {
-  if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 256;
-    l->v = cns_xrealloc(l->v, l->cap * sizeof *l->v);
-  }
-  l->v[l->n++] = *e;
 }
 
 /* Merge the sorted lists a and b onto the end of out (taking their
