@@ -156,9 +156,13 @@ static int setup_connection(cns *h) {
 }
 
 static int open_db(cns *h) {
-  int oflags = (h->flags & CNS_OPEN_READONLY)
-                   ? SQLITE_OPEN_READONLY
-                   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  /* NOMUTEX: a connection is used by one thread at a time (index.c
+  ** reads it on a helper while the caller walks), so SQLite need not lock
+  ** it on every call. */
+  int oflags = SQLITE_OPEN_NOMUTEX |
+               ((h->flags & CNS_OPEN_READONLY)
+                    ? SQLITE_OPEN_READONLY
+                    : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (sqlite3_open_v2(h->index_path, &h->db, oflags, NULL) != SQLITE_OK) {
     int rc = cns_seterr(h, CNS_EIO, "cannot open index '%s': %s",
                         h->index_path,

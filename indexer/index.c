@@ -32,19 +32,24 @@
 #include <unistd.h>
 #include "cnsint.h"
 
+/* A note as the index holds it; its path is at offset `path` of the
+** list's names, so reading 40k notes costs a few allocations, not 40k. */
 typedef struct known {
   long long id, size, mtime;
-  char *path;
+  size_t path;
 } known;
 
 typedef struct known_list {
   known *v;
   size_t n, cap;
+  buf names;        /* every path, each ending in NUL */
 } known_list;
 
+#define KNOWN_PATH(kl, k) ((kl)->names.p + (k)->path)
+
 static void known_free(known_list *k) {
-  for (size_t i = 0; i < k->n; i++) free(k->v[i].path);
   free(k->v);
+  buf_free(&k->names);
 }
 
 /* The part of the notes an update looks at: everything (paths NULL), or
@@ -62,6 +67,14 @@ static const char *const known_sql[] = {
     "path < ?1 || '0'", /* '0' follows '/' */
 };
 
+static void known_push(known_list *out, const known *k) {
+  if (out->n == out->cap) {
+    out->cap = out->cap ? out->cap * 2 : 256;
+    out->v = cns_xrealloc(out->v, out->cap * sizeof *out->v);
+  }
+  out->v[out->n++] = *k;
+}
+
 /* Append the rows of sql (with ?1 = arg); an SQLite code.  It touches
 ** nothing but db and out, so it can run beside the walk (update()). */
 static int add_known(sqlite3 *db, const char *sql, const char *arg,
@@ -71,22 +84,49 @@ static int add_known(sqlite3 *db, const char *sql, const char *arg,
   if (rc != SQLITE_OK) return rc;
   if (arg) sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (out->n == out->cap) {
-      out->cap = out->cap ? out->cap * 2 : 256;
-      out->v = cns_xrealloc(out->v, out->cap * sizeof *out->v);
+    known k = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2),
+               sqlite3_column_int64(st, 3), out->names.len};
+    const unsigned char *path = sqlite3_column_text(st, 1);
+    if (!path) {
+      rc = SQLITE_NOMEM;
+      break;
     }
-    known *k = &out->v[out->n++];
-    k->id = sqlite3_column_int64(st, 0);
-    k->path = cns_xstrdup((const char *)sqlite3_column_text(st, 1));
-    k->size = sqlite3_column_int64(st, 2);
-    k->mtime = sqlite3_column_int64(st, 3);
+    buf_add(&out->names, path, (size_t)sqlite3_column_bytes(st, 1) + 1);
+    known_push(out, &k);
   }
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static int known_by_path(const void *a, const void *b) {
-  return strcmp(((const known *)a)->path, ((const known *)b)->path);
+static int known_by_path(const void *a, const void *b, void *names) {
+  return strcmp((const char *)names + ((const known *)a)->path,
+                (const char *)names + ((const known *)b)->path);
+}
+
+/* Sort by path.  A table scan reads the notes in the order they were
+** added, which is path order but for the notes added one at a time since
+** the last full load: those few are set aside, sorted, and merged back,
+** so the usual cost is one pass and not a full sort. */
+static void sort_known(known_list *l) {
+  char *names = l->names.p;
+  known_list stray = {0};
+  size_t kept = 0;
+  for (size_t i = 0; i < l->n; i++) {
+    if (kept && known_by_path(&l->v[kept - 1], &l->v[i], names) >= 0)
+      known_push(&stray, &l->v[i]);
+    else
+      l->v[kept++] = l->v[i];
+  }
+  if (!stray.n) return;
+  qsort_r(stray.v, stray.n, sizeof *stray.v, known_by_path, names);
+  size_t i = kept, j = stray.n, k = l->n; /* merge from the back */
+  while (j > 0) {
+    if (i > 0 && known_by_path(&l->v[i - 1], &stray.v[j - 1], names) > 0)
+      l->v[--k] = l->v[--i];
+    else
+      l->v[--k] = stray.v[--j];
+  }
+  free(stray.v);
 }
 
 /* What the index holds in scope sc, sorted by path (BINARY collation =
@@ -98,13 +138,12 @@ static int load_known(sqlite3 *db, const scope *sc, known_list *out) {
     rc = add_known(db, known_sql[1], sc->paths[i], out);
     if (rc == SQLITE_OK) rc = add_known(db, known_sql[2], sc->paths[i], out);
   }
-  if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, known_by_path);
+  sort_known(out);
   size_t k = 0; /* overlapping scopes ("a", "a/b.md") list a note twice */
-  for (size_t i = 0; i < out->n; i++) {
-    if (k && strcmp(out->v[k - 1].path, out->v[i].path) == 0)
-      free(out->v[i].path);
-    else out->v[k++] = out->v[i];
-  }
+  for (size_t i = 0; i < out->n; i++)
+    if (!k || strcmp(KNOWN_PATH(out, &out->v[k - 1]),
+                     KNOWN_PATH(out, &out->v[i])) != 0)
+      out->v[k++] = out->v[i];
   out->n = k;
   return rc;
 }
@@ -149,7 +188,8 @@ static void make_plan(const scan_list *files, const known_list *kn,
   p->add = cns_xmalloc((files->n + 1) * sizeof *p->add);
   while (i < files->n || j < kn->n) {
     int c = i == files->n ? 1 : j == kn->n ? -1
-                                           : strcmp(files->v[i].path, kn->v[j].path);
+                                           : strcmp(files->v[i].path,
+                                                    KNOWN_PATH(kn, &kn->v[j]));
     if (c < 0) {
       p->add[p->nadd++] = &files->v[i++];
       stats->added++;

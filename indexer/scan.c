@@ -3,20 +3,23 @@
 **
 ** The walk is the fixed cost of every search (a search first checks the
 ** index is fresh), so it does the least that is correct.  Each folder is
-** read once; readdir() gives each entry's type, so only note files are
-** stated (for their size and mtime), and each stat names the file
-** relative to its open folder, which spares the kernel a lookup of every
-** folder on the path.  Folders go on a queue that two workers share, so
-** both cores read folders and stat files; a folder of many notes has its
-** stats split between two threads too.  Hidden entries (".git",
-** ".cnsearch", dot files) are skipped, as ripgrep does, and symbolic
-** links are not followed, so a link can neither loop nor lead out of the
-** root.  .gitignore and .cnsearchignore files, and the config's ignore
-** patterns, leave files and whole folders out (ignore.c).
+** read once, with getdents64(), which gives each entry's type, so only
+** note files are stated (for their size and mtime), and each stat names
+** the file relative to its open folder, which spares the kernel a lookup
+** of every folder on the path.  Folders go on a queue that two workers
+** share, so both cores read folders and stat files; a folder of many
+** notes has its stats split between two threads too.  Hidden entries
+** (".git", ".cnsearch", dot files) are skipped, as ripgrep does, and
+** symbolic links are not followed, so a link can neither loop nor lead
+** out of the root.  .gitignore and .cnsearchignore files, and the
+** config's ignore patterns, leave files and whole folders out (ignore.c);
+** a folder's ignore files are read only when its listing names them.
 **
 ** The result is a list of (path relative to the root, size, mtime in ns),
-** sorted by path, for index.c to compare with what the index holds.
-** scan.c never opens a note's contents.
+** sorted by path, for index.c to compare with what the index holds.  Each
+** folder sorts its own notes and subfolders as it is read; when the walk
+** ends, a pass over that tree of folders lists every note in order, so
+** the whole list is never sorted.  scan.c never opens a note's contents.
 **
 ** scan_under() lists one file or folder below the root by the very same
 ** rules: it descends from the root one folder at a time, loading each
@@ -53,12 +56,33 @@ typedef struct rules {
   struct rules *made; /* the list of every node, for freeing */
 } rules;
 
-/* A folder to read: open as fd (the job owns it), at path rel. */
+/* A folder's findings: its notes, sorted by name, and its subfolders,
+** sorted by name, each with its own findings.  The walk fills the tree
+** in any order on any thread; it is read in order when the walk ends
+** (emit()), which lists every note sorted by path without a sort of the
+** whole list. */
+typedef struct folder folder;
+
+typedef struct kid {
+  char *name;
+  folder *f;         /* NULL: the folder could not be read */
+} kid;
+
+struct folder {
+  scan_list notes;   /* paths from the root */
+  size_t skip;       /* bytes of each path before the note's name */
+  kid *kids;
+  size_t nkids, cap;
+};
+
+/* A folder to read: open as fd (the job owns it), at path rel, its
+** findings going to f. */
 typedef struct dir_job {
   int fd;
   char *rel;
   const rules *r;
   int depth;
+  folder *f;
 } dir_job;
 
 /* What the workers share. */
@@ -72,11 +96,17 @@ typedef struct pool {
   rules *made;       /* every rules node, guarded by mu */
 } pool;
 
-/* One worker's findings, merged when the walk ends. */
+/* A folder's raw entries, as getdents64() returns them. */
+typedef struct listing {
+  char *p;
+  size_t len, cap;
+} listing;
+
+/* One worker: what it could not read is counted here. */
 typedef struct worker {
   pool *p;
-  scan_list out;
   long skipped;
+  listing ls;        /* the folder being read; reused */
 } worker;
 
 int scan_is_note_name(const cns_config *cfg, const char *name) {
@@ -142,10 +172,17 @@ static const rules *load_ignore_file(pool *p, const rules *r, int dfd,
   return r;
 }
 
+#define HAS_GITIGNORE 1
+#define HAS_CNSIGNORE 2
+#define HAS_BOTH (HAS_GITIGNORE | HAS_CNSIGNORE)
+
+/* Load the ignore files of the folder dfd (at rel) that `has` names. */
 static const rules *load_ignores(pool *p, const rules *r, int dfd,
-                                 const char *rel) {
-  r = load_ignore_file(p, r, dfd, rel, ".gitignore");
-  return load_ignore_file(p, r, dfd, rel, ".cnsearchignore");
+                                 const char *rel, int has) {
+  if (has & HAS_GITIGNORE) r = load_ignore_file(p, r, dfd, rel, ".gitignore");
+  if (has & HAS_CNSIGNORE)
+    r = load_ignore_file(p, r, dfd, rel, ".cnsearchignore");
+  return r;
 }
 
 /* ---- stats ----------------------------------------------------------- */
@@ -223,72 +260,154 @@ static void submit(worker *w, dir_job *j) {
   if (!queued) walk(w, j);
 }
 
-/* The subfolder `name` (at path) of the folder j is reading. */
-static void visit_dir(worker *w, const dir_job *j, const char *name,
-                      const char *path) {
-  if (ignored(j->r, path, 1)) return;
-  int sub =
-      openat(j->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (sub < 0 || j->depth >= MAX_DEPTH) {
-    w->skipped++;
-    if (sub >= 0) close(sub);
-    return;
+static void add_kid(folder *f, const char *name) {
+  if (f->nkids == f->cap) {
+    f->cap = f->cap ? f->cap * 2 : 8;
+    f->kids = cns_xrealloc(f->kids, f->cap * sizeof *f->kids);
   }
-  dir_job s = {sub, cns_xstrdup(path), j->r, j->depth + 1};
-  submit(w, &s);
+  f->kids[f->nkids++] = (kid){cns_xstrdup(name), NULL};
 }
 
-/* An entry whose type readdir() left open: learn it, then treat it as
-** walk() would have. */
-static void visit_unknown(worker *w, const dir_job *j, const char *name,
-                          const char *path) {
+/* Judge the entry `name` (at path) of the folder j reads, of listed
+** type t: a note goes on f's list (to be stated), a folder on its
+** subfolders.  Links, devices and sockets are never notes, never
+** followed; a type the listing left open is learnt first. */
+static void take(worker *w, const dir_job *j, folder *f, const char *name,
+                 unsigned char t, const char *path) {
   struct stat st;
-  if (fstatat(j->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    w->skipped++;
-  } else if (S_ISDIR(st.st_mode)) {
-    visit_dir(w, j, name, path);
-  } else if (S_ISREG(st.st_mode) && scan_is_note_name(w->p->cfg, name) &&
-             !ignored(j->r, path, 0)) {
-    add_entry(&w->out, path);
-    set_state(&w->out.v[w->out.n - 1], &st);
+  int stated = t == DT_UNKNOWN;
+  if (stated) {
+    if (fstatat(j->fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      w->skipped++;
+      return;
+    }
+    t = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : 0;
+    if (t == DT_REG && !scan_is_note_name(w->p->cfg, name)) return;
+  }
+  if (t == DT_DIR) {
+    if (!ignored(j->r, path, 1)) add_kid(f, name);
+  } else if (t == DT_REG && !ignored(j->r, path, 0)) {
+    add_entry(&f->notes, path);
+    if (stated) set_state(&f->notes.v[f->notes.n - 1], &st);
   }
 }
 
-/* Read the folder of job j: list its notes, stat them, and submit its
-** subfolders.  Takes ownership of j's fd and path. */
+static int by_name(const void *a, const void *b, void *skip) {
+  size_t k = *(const size_t *)skip;
+  return strcmp(((const scan_entry *)a)->path + k,
+                ((const scan_entry *)b)->path + k);
+}
+
+/* Subfolders in the order of their notes' paths: by name + "/", so
+** "b-" and "b.d" come before "b" ('-' and '.' sort before '/'). */
+static int kid_by_name(const void *pa, const void *pb) {
+  const unsigned char *a = (const unsigned char *)((const kid *)pa)->name;
+  const unsigned char *b = (const unsigned char *)((const kid *)pb)->name;
+  while (*a && *a == *b) a++, b++;
+  return (*a ? *a : '/') - (*b ? *b : '/');
+}
+
+/* Open the subfolders of f (in the folder j read) and queue them, each
+** with a folder of its own to fill.  It runs once j's own notes are
+** listed: a subfolder walked here (the queue being full) must not mix
+** its notes into f's. */
+static void open_kids(worker *w, const dir_job *j, folder *f) {
+  buf path = BUF_INIT;
+  for (size_t i = 0; i < f->nkids; i++) {
+    kid *k = &f->kids[i];
+    int sub = j->depth < MAX_DEPTH
+                  ? openat(j->fd, k->name,
+                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                  : -1;
+    if (sub < 0) {
+      w->skipped++;
+      continue;
+    }
+    path.len = 0;
+    if (f->skip) {
+      buf_add(&path, j->rel, f->skip - 1);
+      buf_addc(&path, '/');
+    }
+    buf_adds(&path, k->name);
+    k->f = cns_xcalloc(1, sizeof *k->f);
+    dir_job s = {sub, cns_xstrdup(path.p), j->r, j->depth + 1, k->f};
+    submit(w, &s);
+  }
+  buf_free(&path);
+}
+
+/* Read all of the folder fd's entries into ls; 0, or -1 (errno set).
+** getdents64() on the open folder costs one call per 32 KB of entries,
+** where opendir() would add an fstat, two fcntls and a buffer. */
+static int read_listing(int fd, listing *ls) {
+  ls->len = 0;
+  for (;;) {
+    if (ls->cap - ls->len < 32768) {
+      ls->cap = ls->cap ? ls->cap * 2 : 65536;
+      ls->p = cns_xrealloc(ls->p, ls->cap);
+    }
+    ssize_t n = getdents64(fd, ls->p + ls->len, ls->cap - ls->len);
+    if (n < 0) return -1;
+    if (n == 0) return 0;
+    ls->len += (size_t)n;
+  }
+}
+
+#define EACH_ENTRY(ls, de)                                              \
+  for (struct dirent64 *de = (struct dirent64 *)(ls)->p;               \
+       (char *)de < (ls)->p + (ls)->len;                               \
+       de = (struct dirent64 *)((char *)de + de->d_reclen))
+
+/* Which ignore files the listing holds (a link to one is not read, as
+** the walk follows no link). */
+static int ignore_files(const listing *ls) {
+  int has = 0;
+  EACH_ENTRY(ls, de) {
+    if (de->d_name[0] != '.' ||
+        (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
+      continue;
+    if (strcmp(de->d_name, ".gitignore") == 0) has |= HAS_GITIGNORE;
+    else if (strcmp(de->d_name, ".cnsearchignore") == 0) has |= HAS_CNSIGNORE;
+  }
+  return has;
+}
+
+/* Read the folder of job j: list its notes, stat them, sort them and its
+** subfolders, and submit those.  Takes ownership of j's fd and path. */
 static void walk(worker *w, dir_job *j) {
-  DIR *d = fdopendir(j->fd);
-  if (!d) {
+  listing *ls = &w->ls;
+  if (read_listing(j->fd, ls) != 0) {
     close(j->fd);
     free(j->rel);
     w->skipped++;
     return;
   }
-  j->r = load_ignores(w->p, j->r, j->fd, j->rel);
-  size_t from = w->out.n, skip = j->rel[0] ? strlen(j->rel) + 1 : 0;
+  j->r = load_ignores(w->p, j->r, j->fd, j->rel, ignore_files(ls));
+  folder *f = j->f;
+  f->skip = j->rel[0] ? strlen(j->rel) + 1 : 0;
   buf path = BUF_INIT;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
+  EACH_ENTRY(ls, de) {
     const char *name = de->d_name;
     if (name[0] == '.') continue; /* ".", "..", hidden */
     unsigned char t = de->d_type;
     if (t != DT_REG && t != DT_DIR && t != DT_UNKNOWN) continue;
     if (t == DT_REG && !scan_is_note_name(w->p->cfg, name)) continue;
-    /* links, devices, sockets: never notes, never followed */
     path.len = 0;
-    if (skip) {
+    if (f->skip) {
       buf_adds(&path, j->rel);
       buf_addc(&path, '/');
     }
     buf_adds(&path, name);
-    if (t == DT_DIR) visit_dir(w, j, name, path.p);
-    else if (t == DT_UNKNOWN) visit_unknown(w, j, name, path.p);
-    else if (!ignored(j->r, path.p, 0)) add_entry(&w->out, path.p);
+    take(w, j, f, name, t, path.p);
   }
   buf_free(&path);
-  stat_folder(j->fd, skip, w->out.v + from, w->out.n - from);
-  drop_gone(&w->out, from, &w->skipped);
-  closedir(d);
+  stat_folder(j->fd, f->skip, f->notes.v, f->notes.n);
+  drop_gone(&f->notes, 0, &w->skipped);
+  if (f->notes.n > 1)
+    qsort_r(f->notes.v, f->notes.n, sizeof *f->notes.v, by_name, &f->skip);
+  if (f->nkids > 1) qsort(f->kids, f->nkids, sizeof *f->kids, kid_by_name);
+  open_kids(w, j, f);
+  close(j->fd);
   free(j->rel);
 }
 
@@ -308,6 +427,42 @@ static void work(worker *w) {
     if (--p->busy == 0 && p->nq == 0) pthread_cond_broadcast(&p->cv);
   }
   pthread_mutex_unlock(&p->mu);
+}
+
+static void *work_job(void *arg) {
+  work(arg);
+  return NULL;
+}
+
+/* ---- the list, in order ---------------------------------------------- */
+
+/* strcmp(note, dir + "/"): where a subfolder's notes go among its
+** siblings, as a sort of the whole paths would put them. */
+static int note_vs_dir(const char *note, const char *dir) {
+  size_t n = strlen(dir);
+  int c = strncmp(note, dir, n);
+  return c ? c : (int)(unsigned char)note[n] - '/';
+}
+
+/* Append f's notes and those below it to out, in path order, and free
+** what f holds (the notes' paths pass to out). */
+static void emit(folder *f, scan_list *out) {
+  size_t i = 0, k = 0;
+  while (i < f->notes.n || k < f->nkids) {
+    if (k == f->nkids ||
+        (i < f->notes.n &&
+         note_vs_dir(f->notes.v[i].path + f->skip, f->kids[k].name) < 0)) {
+      list_push(out, &f->notes.v[i++]);
+      continue;
+    }
+    folder *sub = f->kids[k].f;
+    free(f->kids[k++].name);
+    if (!sub) continue;
+    emit(sub, out);
+    free(sub);
+  }
+  free(f->notes.v);
+  free(f->kids);
 }
 
 /* The config's ignore patterns, as one rule set at the root. */
@@ -345,46 +500,22 @@ static int by_path(const void *a, const void *b) {
   return strcmp(((const scan_entry *)a)->path, ((const scan_entry *)b)->path);
 }
 
-/* Merge the sorted lists a and b onto the end of out (taking their
-** entries), keeping out sorted when it was and all of it sorts before. */
-static void merge2(scan_list *a, scan_list *b, scan_list *out) {
-  size_t i = 0, j = 0;
-  while (i < a->n || j < b->n) {
-    int take_a = j == b->n ||
-                 (i < a->n && strcmp(a->v[i].path, b->v[j].path) <= 0);
-    list_push(out, take_a ? &a->v[i++] : &b->v[j++]);
-  }
-  free(a->v);
-  free(b->v);
-}
-
-/* A worker's loop ends by sorting what it found, so the workers sort in
-** parallel and merge() only merges. */
-static void *work_and_sort(void *arg) {
-  worker *w = arg;
-  work(w);
-  if (w->out.n > 1) qsort(w->out.v, w->out.n, sizeof *w->out.v, by_path);
-  return w;
-}
-
-/* Append the sorted findings of two workers to out, and sort out. */
-static void merge(worker *w, scan_list *out, long *skipped) {
-  size_t from = out->n;
-  merge2(&w[0].out, &w[1].out, out);
-  *skipped += w[0].skipped + w[1].skipped;
-  if (from) qsort(out->v, out->n, sizeof *out->v, by_path);
-}
-
-/* Walk the folders queued on p: the calling thread as the worker *self
-** (which may hold findings already), a helper beside it when there is a
-** queue to share.  Then append everything to out, sorted. */
-static void run_pool(pool *p, worker *self, scan_list *out, long *skipped) {
-  worker w[2] = {*self, {.p = p}};
+/* Walk the folders queued on p: the calling thread as the worker *self,
+** a helper beside it when there is a queue to share.  Then append the
+** notes of top and below to out, which stays sorted. */
+static void run_pool(pool *p, worker *self, folder *top, scan_list *out,
+                     long *skipped) {
+  worker helper = {p, 0, {0}};
   pthread_t th;
-  int helper = p->nq > 0 && cns_spawn(&th, work_and_sort, &w[1]);
-  work_and_sort(&w[0]);
-  if (helper) pthread_join(th, NULL);
-  merge(w, out, skipped);
+  int threaded = p->nq > 0 && cns_spawn(&th, work_job, &helper);
+  work(self);
+  if (threaded) pthread_join(th, NULL);
+  *skipped += self->skipped + helper.skipped;
+  free(self->ls.p);
+  free(helper.ls.p);
+  size_t from = out->n;
+  emit(top, out);
+  if (from) qsort(out->v, out->n, sizeof *out->v, by_path);
 }
 
 static int open_root(const char *root, buf *err) {
@@ -402,9 +533,10 @@ int scan_root(const char *root, const cns_config *cfg, scan_list *out,
   pool_init(&p, cfg);
   worker self = {.p = &p};
   const rules *r = push_rules(&p, NULL, config_rules(cfg));
-  dir_job j = {fd, cns_xstrdup(""), r, 0};
+  folder top = {0};
+  dir_job j = {fd, cns_xstrdup(""), r, 0, &top};
   submit(&self, &j);
-  run_pool(&p, &self, out, skipped);
+  run_pool(&p, &self, &top, out, skipped);
   pool_free(&p);
   return CNS_OK;
 }
@@ -442,25 +574,39 @@ int scan_under(const char *root, const cns_config *cfg, const char *rel,
   char *path = cns_xstrdup(rel), *name = path, *slash;
   while (fd >= 0 && (slash = strchr(name, '/')) != NULL) {
     *slash = 0;
-    r = load_ignores(&p, r, fd, at.p);
+    r = load_ignores(&p, r, fd, at.p, HAS_BOTH);
     fd = descend(r, fd, &at, name);
     name = slash + 1;
     depth++;
   }
-  struct stat st; /* a file that is gone is simply not listed */
+  /* the last step, judged as the walk of its folder would judge it; a
+  ** file that is gone is simply not listed */
+  folder top = {.skip = at.len ? at.len + 1 : 0};
+  struct stat st;
   if (fd >= 0 && name[0] && name[0] != '.' &&
       fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    /* the last step, judged as the walk of its folder would judge it */
-    r = load_ignores(&p, r, fd, at.p);
-    dir_job parent = {fd, NULL, r, depth};
-    if (at.len) buf_addc(&at, '/');
-    buf_adds(&at, name);
-    visit_unknown(&self, &parent, name, at.p);
+    r = load_ignores(&p, r, fd, at.p, HAS_BOTH);
+    dir_job parent = {fd, at.p, r, depth, &top};
+    unsigned char t = S_ISDIR(st.st_mode) ? DT_DIR
+                      : S_ISREG(st.st_mode) && scan_is_note_name(cfg, name)
+                          ? DT_REG
+                          : 0;
+    buf full = BUF_INIT;
+    if (at.len) {
+      buf_adds(&full, at.p);
+      buf_addc(&full, '/');
+    }
+    buf_adds(&full, name);
+    take(&self, &parent, &top, name, t, full.p);
+    buf_free(&full);
+    stat_folder(fd, top.skip, top.notes.v, top.notes.n);
+    drop_gone(&top.notes, 0, &self.skipped);
+    open_kids(&self, &parent, &top);
   }
   if (fd >= 0) close(fd);
   free(path);
   buf_free(&at);
-  run_pool(&p, &self, out, skipped);
+  run_pool(&p, &self, &top, out, skipped);
   pool_free(&p);
   return CNS_OK;
 }

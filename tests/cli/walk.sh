@@ -41,6 +41,12 @@ ln -s "$T/d2" "$T/link-to-d2"
 ln -s "$T/d3/a.md" "$T/d4/linked.md"
 # not a note by its ending
 printf 'walkword\n' > "$T/d5/data.json"
+# names that sort around a folder's name: a walk that lists a folder's
+# notes out of path order shows up as notes added and removed on a no-op
+for n in b.md b-x.md b0.md "b b.md" 'b!.md' b~.md B.md é.md b/c.md b.d/x.md \
+  b/c/d.md b-/e.md b0/f.md; do
+  note "e/$n" order
+done
 
 expected() { # the notes, sorted, by the rules above
   (cd "$T" && find . -name '*.md' -type f -not -path '*/.*' | sed 's|^\./||' |
@@ -56,7 +62,7 @@ run "$BIN" -C "$T" --index "$TMP/walk.db" -q index
 expect_rc 0 "index a tree of 900 folders"
 expected > "$TMP/want"
 listed > "$TMP/got"
-expect_eq "$(wc -l < "$TMP/want" | tr -d ' ')" 2687 "the expected list: 2,700 notes less 13 ignored"
+expect_eq "$(wc -l < "$TMP/want" | tr -d ' ')" 2700 "the expected list: 2,713 notes less 13 ignored"
 if cmp -s "$TMP/want" "$TMP/got"; then pass; else
   fail "the walk lists other notes than expected: $(diff "$TMP/want" "$TMP/got" | head -5)"
 fi
