@@ -201,13 +201,25 @@ typedef struct scan_entry {
   long long mtime;   /* nanoseconds since the epoch */
 } scan_entry;
 
+/* A folder's notes in brief: how many lie directly in it, and the XOR of
+** their scan_note_hash()es.  store.c keeps the same for the index (table
+** folder), so an update reads the notes of the folders that differ only. */
+typedef struct scan_dir {
+  char *path;        /* "" for the root, else no trailing '/' */
+  long long notes;
+  uint64_t sum;
+} scan_dir;
+
 typedef struct scan_list {
   scan_entry *v;
   size_t n, cap;
+  scan_dir *dirs;    /* scan_root() only: sorted by path (strcmp) */
+  size_t ndirs, dcap;
 } scan_list;
 
 /* Returns CNS_OK, or CNS_EIO with a message in err when the root itself
-** cannot be read.  Unreadable entries below it are counted in *skipped. */
+** cannot be read.  Unreadable entries below it are counted in *skipped.
+** Also lists each folder that holds notes, in brief (out->dirs). */
 int scan_root(const char *root, const cns_config *cfg, scan_list *out,
               long *skipped, buf *err);
 /* Append what scan_root() would list at or below rel (a root-relative
@@ -218,10 +230,14 @@ int scan_under(const char *root, const cns_config *cfg, const char *rel,
 void scan_list_free(scan_list *l);
 /* Is name a note by its ending (the config's extensions)? */
 int scan_is_note_name(const cns_config *cfg, const char *name);
+/* A note's state as 64 bits: it changes when its path, size or mtime do. */
+uint64_t scan_note_hash(const char *path, long long size, long long mtime);
+/* The length of path's folder part: the bytes before its last '/'. */
+size_t scan_dir_len(const char *path);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 7 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 8 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;

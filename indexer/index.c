@@ -4,11 +4,19 @@
 ** An update is a merge of two sorted lists: the files the walk found
 ** (scan.c) and the notes the index holds, both ordered by path.  A file
 ** with no note is added; a note with no file is removed; a pair whose
-** size or mtime differ is re-indexed.  Nothing else is read, so an update
-** where nothing changed costs one walk and one index scan and writes
-** nothing at all.  The index is read on a second thread while the walk
-** runs (first_plan()): on two cores the freshness check every search
-** makes costs the longer of the two, not their sum.
+** size or mtime differ is re-indexed.
+**
+** Reading every note's path, size and mtime from the index cost as much
+** CPU as a fifth of the walk, on every search.  So the index keeps each
+** folder's notes in brief (table folder: how many lie directly in it and
+** the XOR of a 64-bit hash of each one's path, size and mtime; store.c
+** keeps it in the same transaction as the notes), the walk computes the
+** same for what it finds, and only the folders whose briefs differ have
+** their notes read and merged (plan_changed()).  A changed note changes
+** its folder's brief unless two 64-bit hashes collide.  An update where
+** nothing changed reads a few hundred rows and writes nothing at all;
+** when a quarter of the notes may have changed, all of them are read.
+** `cnsearch check` rebuilds the briefs from the notes and compares.
 **
 ** cns_update_paths() runs the same merge on a part of the tree: the
 ** files scan_under() lists at the given paths against the notes the
@@ -75,10 +83,11 @@ static void known_push(known_list *out, const known *k) {
   out->v[out->n++] = *k;
 }
 
-/* Append the rows of sql (with ?1 = arg); an SQLite code.  It touches
-** nothing but db and out, so it can run beside the walk (update()). */
+/* Append the rows of sql (with ?1 = arg); an SQLite code.  With dir, only
+** the notes whose folder part is *dir bytes long: with known_sql[2], the
+** notes directly in the folder arg. */
 static int add_known(sqlite3 *db, const char *sql, const char *arg,
-                     known_list *out) {
+                     const size_t *dir, known_list *out) {
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
   if (rc != SQLITE_OK) return rc;
@@ -91,6 +100,7 @@ static int add_known(sqlite3 *db, const char *sql, const char *arg,
       rc = SQLITE_NOMEM;
       break;
     }
+    if (dir && scan_dir_len((const char *)path) != *dir) continue;
     buf_add(&out->names, path, (size_t)sqlite3_column_bytes(st, 1) + 1);
     known_push(out, &k);
   }
@@ -129,15 +139,9 @@ static void sort_known(known_list *l) {
   free(stray.v);
 }
 
-/* What the index holds in scope sc, sorted by path (BINARY collation =
-** strcmp), each note once; an SQLite code (as add_known()). */
-static int load_known(sqlite3 *db, const scope *sc, known_list *out) {
-  int rc = SQLITE_OK;
-  if (!sc->paths) rc = add_known(db, known_sql[0], NULL, out);
-  for (size_t i = 0; sc->paths && i < sc->n && rc == SQLITE_OK; i++) {
-    rc = add_known(db, known_sql[1], sc->paths[i], out);
-    if (rc == SQLITE_OK) rc = add_known(db, known_sql[2], sc->paths[i], out);
-  }
+/* Sort what was read by path (BINARY collation = strcmp) and keep each
+** note once. */
+static void finish_known(known_list *out) {
   sort_known(out);
   size_t k = 0; /* overlapping scopes ("a", "a/b.md") list a note twice */
   for (size_t i = 0; i < out->n; i++)
@@ -145,6 +149,19 @@ static int load_known(sqlite3 *db, const scope *sc, known_list *out) {
                      KNOWN_PATH(out, &out->v[i])) != 0)
       out->v[k++] = out->v[i];
   out->n = k;
+}
+
+/* What the index holds in scope sc, sorted, each note once; an SQLite
+** code (as add_known()). */
+static int load_known(sqlite3 *db, const scope *sc, known_list *out) {
+  int rc = SQLITE_OK;
+  if (!sc->paths) rc = add_known(db, known_sql[0], NULL, NULL, out);
+  for (size_t i = 0; sc->paths && i < sc->n && rc == SQLITE_OK; i++) {
+    rc = add_known(db, known_sql[1], sc->paths[i], NULL, out);
+    if (rc == SQLITE_OK)
+      rc = add_known(db, known_sql[2], sc->paths[i], NULL, out);
+  }
+  finish_known(out);
   return rc;
 }
 
@@ -170,6 +187,8 @@ typedef struct plan {
   size_t nadd;
   int bulk;             /* most of the index is (re)written: store_bulk() */
   long long version;    /* PRAGMA data_version before the index was read */
+  scan_entry *view;     /* the walk's notes in changed folders (add points
+                           here), their paths the walk's */
 } plan;
 
 /* Below this many notes, a bulk load's fixed costs are not worth it. */
@@ -178,6 +197,7 @@ typedef struct plan {
 static void plan_free(plan *p) {
   free(p->drop);
   free(p->add);
+  free(p->view);
 }
 
 /* Merge the sorted lists into what to drop and what to (re)add. */
@@ -245,9 +265,11 @@ static int data_version(sqlite3 *db, long long *v) {
   return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-/* Plan from what the walk found and what the index holds (kn). */
+/* Plan from what the walk found and what the index holds (kn) of it; the
+** index holds `total` notes in all. */
 static void plan_with(const scan_list *files, const known_list *kn,
-                      int rebuild, plan *p, cns_update_stats *stats) {
+                      size_t total, int rebuild, plan *p,
+                      cns_update_stats *stats) {
   long scanned = stats->scanned, skipped = stats->skipped;
   plan_free(p);
   memset(p, 0, sizeof *p);
@@ -255,17 +277,167 @@ static void plan_with(const scan_list *files, const known_list *kn,
   stats->scanned = scanned;
   stats->skipped = skipped;
   make_plan(files, kn, rebuild, p, stats);
-  p->bulk = p->nadd >= BULK_MIN && (rebuild || p->nadd >= kn->n);
+  p->bulk = p->nadd >= BULK_MIN && (rebuild || p->nadd >= total);
+}
+
+/* Plan from every note the index holds in scope sc. */
+static int plan_all(cns *h, const scope *sc, const scan_list *files,
+                    int rebuild, plan *p, cns_update_stats *stats) {
+  known_list kn = {0};
+  int rc = load_known(h->db, sc, &kn);
+  if (rc == SQLITE_OK) plan_with(files, &kn, kn.n, rebuild, p, stats);
+  known_free(&kn);
+  return rc == SQLITE_OK ? CNS_OK : cns_dberr(h, "read the index");
+}
+
+/* ---- which folders changed ------------------------------------------ */
+
+/* The folders whose notes differ between the walk and the index: those
+** whose brief (scan_dir; table folder) differs or is on one side only. */
+typedef struct changed {
+  scan_dir *v;       /* the index's folder briefs (paths owned) */
+  size_t n, cap;
+  const char **dirs; /* the changed folders, sorted (paths borrowed) */
+  size_t ndirs;
+  size_t total;      /* notes the index holds */
+  size_t notes;      /* notes in changed folders, the larger side's */
+} changed;
+
+static void changed_free(changed *c) {
+  for (size_t i = 0; i < c->n; i++) free(c->v[i].path);
+  free(c->v);
+  free(c->dirs);
+}
+
+static int load_folders(sqlite3 *db, changed *c) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(
+      db, "SELECT path, notes, sum FROM folder ORDER BY path", -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *path = (const char *)sqlite3_column_text(st, 0);
+    if (!path) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    if (c->n == c->cap) {
+      c->cap = c->cap ? c->cap * 2 : 64;
+      c->v = cns_xrealloc(c->v, c->cap * sizeof *c->v);
+    }
+    c->v[c->n++] = (scan_dir){cns_xstrdup(path), sqlite3_column_int64(st, 1),
+                              (uint64_t)sqlite3_column_int64(st, 2)};
+    c->total += (size_t)sqlite3_column_int64(st, 1);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Merge the index's folders (sorted by SQLite, BINARY = strcmp) with the
+** walk's (sorted by scan_root()). */
+static void find_changed(const scan_list *files, changed *c) {
+  size_t i = 0, j = 0;
+  c->dirs = cns_xmalloc((c->n + files->ndirs + 1) * sizeof *c->dirs);
+  while (i < files->ndirs || j < c->n) {
+    const scan_dir *w = i < files->ndirs ? &files->dirs[i] : NULL;
+    const scan_dir *x = j < c->n ? &c->v[j] : NULL;
+    int cmp = !w ? 1 : !x ? -1 : strcmp(w->path, x->path);
+    if (cmp == 0 && w->notes == x->notes && w->sum == x->sum) {
+      i++, j++;
+      continue;
+    }
+    long long n = cmp < 0 ? w->notes : cmp > 0 ? x->notes
+                  : w->notes > x->notes ? w->notes : x->notes;
+    c->dirs[c->ndirs++] = cmp <= 0 ? w->path : x->path;
+    c->notes += (size_t)n;
+    if (cmp <= 0) i++;
+    if (cmp >= 0) j++;
+  }
+}
+
+/* The first and last+1 index of the notes in files under the folder dir
+** (of length n): the walk's list is sorted, so they sit together. */
+static void under(const scan_list *files, const char *dir, size_t n,
+                  size_t *from, size_t *to) {
+  size_t lo = 0, hi = files->n;
+  while (lo < hi) { /* the first path > dir + "/" */
+    size_t mid = lo + (hi - lo) / 2;
+    const char *p = files->v[mid].path;
+    int c = strncmp(p, dir, n);
+    if (c < 0 || (c == 0 && (unsigned char)p[n] < '/')) lo = mid + 1;
+    else hi = mid;
+  }
+  *from = lo;
+  while (lo < files->n && strncmp(files->v[lo].path, dir, n) == 0 &&
+         files->v[lo].path[n] == '/')
+    lo++;
+  *to = lo;
+}
+
+static int by_entry_path(const void *a, const void *b) {
+  return strcmp(((const scan_entry *)a)->path, ((const scan_entry *)b)->path);
+}
+
+/* The walk's notes directly in the changed folders, sorted (shallow
+** copies: the paths stay the walk's); the caller frees the array. */
+static scan_entry *view_of(const scan_list *files, const changed *c,
+                           size_t *nv) {
+  scan_entry *v = cns_xmalloc((c->notes + 1) * sizeof *v);
+  size_t n = 0;
+  for (size_t d = 0; d < c->ndirs; d++) {
+    size_t len = strlen(c->dirs[d]), from = 0, to = files->n;
+    if (len) under(files, c->dirs[d], len, &from, &to);
+    for (size_t i = from; i < to; i++)
+      if (scan_dir_len(files->v[i].path) == len) v[n++] = files->v[i];
+  }
+  if (n > 1) qsort(v, n, sizeof *v, by_entry_path);
+  *nv = n;
+  return v;
+}
+
+/* The index's notes directly in the changed folders. */
+static int known_of(sqlite3 *db, const changed *c, known_list *kn) {
+  int rc = SQLITE_OK;
+  for (size_t d = 0; d < c->ndirs && rc == SQLITE_OK; d++) {
+    size_t len = strlen(c->dirs[d]);
+    rc = len ? add_known(db, known_sql[2], c->dirs[d], &len, kn)
+             : add_known(db, known_sql[0], NULL, &len, kn);
+  }
+  finish_known(kn);
+  return rc;
+}
+
+/* Plan a full update from the folders that changed alone: their notes in
+** the walk against theirs in the index.  When a quarter of the notes
+** may have changed, reading them all costs less than picking them. */
+static int plan_changed(cns *h, const scan_list *files, plan *p,
+                        cns_update_stats *stats) {
+  changed c = {0};
+  known_list kn = {0};
+  scope all = {NULL, 0};
+  int rc = load_folders(h->db, &c);
+  if (rc == SQLITE_OK) find_changed(files, &c);
+  if (rc == SQLITE_OK && c.notes * 4 > c.total) {
+    changed_free(&c);
+    return plan_all(h, &all, files, 0, p, stats);
+  }
+  if (rc == SQLITE_OK) rc = known_of(h->db, &c, &kn);
+  if (rc == SQLITE_OK) {
+    size_t nv;
+    scan_entry *v = view_of(files, &c, &nv);
+    scan_list view = {v, nv, nv, NULL, 0, 0};
+    plan_with(&view, &kn, c.total, 0, p, stats);
+    p->view = v;
+  }
+  known_free(&kn);
+  changed_free(&c);
+  return rc == SQLITE_OK ? CNS_OK : cns_dberr(h, "read the index");
 }
 
 /* Plan against what the index holds now. */
 static int plan_update(cns *h, const scope *sc, const scan_list *files,
                        int rebuild, plan *p, cns_update_stats *stats) {
-  known_list kn = {0};
-  int rc = load_known(h->db, sc, &kn);
-  if (rc == SQLITE_OK) plan_with(files, &kn, rebuild, p, stats);
-  known_free(&kn);
-  return rc == SQLITE_OK ? CNS_OK : cns_dberr(h, "read the index");
+  if (sc->paths || rebuild) return plan_all(h, sc, files, rebuild, p, stats);
+  return plan_changed(h, files, p, stats);
 }
 
 /* Inside the write transaction, plan again only if another connection
@@ -324,38 +496,16 @@ static int scan_scope(cns *h, const scope *sc, scan_list *files,
   return CNS_OK;
 }
 
-typedef struct known_job {
-  sqlite3 *db;
-  const scope *sc;
-  known_list kn;
-  int rc;       /* an SQLite code */
-} known_job;
-
-static void *load_known_job(void *arg) {
-  known_job *j = arg;
-  j->rc = load_known(j->db, j->sc, &j->kn);
-  return NULL;
-}
-
-/* Walk and read what the index holds at the same time, then plan: the
-** index is read on a second thread, which touches the connection alone
-** while this one walks.  A scoped update is too small to be worth a
-** thread. */
+/* Walk, then plan.  The first plan takes no lock: an update with nothing
+** to do writes nothing. */
 static int first_plan(cns *h, const scope *sc, scan_list *files, int rebuild,
                       plan *p, cns_update_stats *stats) {
-  known_job j = {h->db, sc, {0}, SQLITE_OK};
   long long version = 0;
   if (data_version(h->db, &version) != SQLITE_OK)
     return cns_dberr(h, "read the index");
-  pthread_t th;
-  int threaded = !sc->paths && cns_spawn(&th, load_known_job, &j);
   int rc = scan_scope(h, sc, files, stats);
-  if (threaded) pthread_join(th, NULL);
-  else if (!rc) load_known_job(&j);
-  if (!rc && j.rc != SQLITE_OK) rc = cns_dberr(h, "read the index");
-  if (!rc) plan_with(files, &j.kn, rebuild, p, stats);
+  if (!rc) rc = plan_update(h, sc, files, rebuild, p, stats);
   p->version = version;
-  known_free(&j.kn);
   return rc;
 }
 

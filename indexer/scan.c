@@ -70,6 +70,7 @@ typedef struct kid {
 
 struct folder {
   scan_list notes;   /* paths from the root */
+  uint64_t sum;      /* the XOR of their scan_note_hash()es */
   size_t skip;       /* bytes of each path before the note's name */
   kid *kids;
   size_t nkids, cap;
@@ -238,6 +239,43 @@ static void drop_gone(scan_list *l, size_t from, long *skipped) {
   l->n = k;
 }
 
+/* ---- a note's state in brief ---------------------------------------- */
+
+static uint64_t mix64(uint64_t x) { /* the splitmix64 finalizer */
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+/* Eight bytes at a time: the walk hashes every note's path. */
+uint64_t scan_note_hash(const char *path, long long size, long long mtime) {
+  size_t n = strlen(path);
+  uint64_t h = mix64(n), w;
+  for (; n >= 8; n -= 8, path += 8) {
+    memcpy(&w, path, 8);
+    h = mix64(h ^ w);
+  }
+  w = 0;
+  memcpy(&w, path, n);
+  h = mix64(h ^ w ^ (uint64_t)n << 56);
+  h = mix64(h ^ (uint64_t)size);
+  return mix64(h ^ (uint64_t)mtime);
+}
+
+size_t scan_dir_len(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? (size_t)(slash - path) : 0;
+}
+
+static uint64_t sum_notes(const scan_list *l) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < l->n; i++)
+    sum ^= scan_note_hash(l->v[i].path, l->v[i].size, l->v[i].mtime);
+  return sum;
+}
+
 /* ---- the walk -------------------------------------------------------- */
 
 static void walk(worker *w, dir_job *j);
@@ -403,6 +441,7 @@ static void walk(worker *w, dir_job *j) {
   buf_free(&path);
   stat_folder(j->fd, f->skip, f->notes.v, f->notes.n);
   drop_gone(&f->notes, 0, &w->skipped);
+  f->sum = sum_notes(&f->notes);
   if (f->notes.n > 1)
     qsort_r(f->notes.v, f->notes.n, sizeof *f->notes.v, by_name, &f->skip);
   if (f->nkids > 1) qsort(f->kids, f->nkids, sizeof *f->kids, kid_by_name);
@@ -444,9 +483,22 @@ static int note_vs_dir(const char *note, const char *dir) {
   return c ? c : (int)(unsigned char)note[n] - '/';
 }
 
+static void add_dir(scan_list *out, const folder *f) {
+  if (out->ndirs == out->dcap) {
+    out->dcap = out->dcap ? out->dcap * 2 : 64;
+    out->dirs = cns_xrealloc(out->dirs, out->dcap * sizeof *out->dirs);
+  }
+  const char *first = f->notes.v[0].path;
+  out->dirs[out->ndirs++] = (scan_dir){
+      cns_xstrndup(first, f->skip ? f->skip - 1 : 0),
+      (long long)f->notes.n, f->sum};
+}
+
 /* Append f's notes and those below it to out, in path order, and free
-** what f holds (the notes' paths pass to out). */
-static void emit(folder *f, scan_list *out) {
+** what f holds (the notes' paths pass to out).  With dirs, each folder
+** that holds notes is listed in brief too. */
+static void emit(folder *f, scan_list *out, int dirs) {
+  if (dirs && f->notes.n) add_dir(out, f);
   size_t i = 0, k = 0;
   while (i < f->notes.n || k < f->nkids) {
     if (k == f->nkids ||
@@ -458,7 +510,7 @@ static void emit(folder *f, scan_list *out) {
     folder *sub = f->kids[k].f;
     free(f->kids[k++].name);
     if (!sub) continue;
-    emit(sub, out);
+    emit(sub, out, dirs);
     free(sub);
   }
   free(f->notes.v);
@@ -500,11 +552,15 @@ static int by_path(const void *a, const void *b) {
   return strcmp(((const scan_entry *)a)->path, ((const scan_entry *)b)->path);
 }
 
+static int dir_by_path(const void *a, const void *b) {
+  return strcmp(((const scan_dir *)a)->path, ((const scan_dir *)b)->path);
+}
+
 /* Walk the folders queued on p: the calling thread as the worker *self,
 ** a helper beside it when there is a queue to share.  Then append the
 ** notes of top and below to out, which stays sorted. */
 static void run_pool(pool *p, worker *self, folder *top, scan_list *out,
-                     long *skipped) {
+                     long *skipped, int dirs) {
   worker helper = {p, 0, {0}};
   pthread_t th;
   int threaded = p->nq > 0 && cns_spawn(&th, work_job, &helper);
@@ -514,8 +570,11 @@ static void run_pool(pool *p, worker *self, folder *top, scan_list *out,
   free(self->ls.p);
   free(helper.ls.p);
   size_t from = out->n;
-  emit(top, out);
+  emit(top, out, dirs);
   if (from) qsort(out->v, out->n, sizeof *out->v, by_path);
+  /* the tree lists "a.b" before "a" (as "a.b/" sorts before "a/") */
+  if (out->ndirs > 1)
+    qsort(out->dirs, out->ndirs, sizeof *out->dirs, dir_by_path);
 }
 
 static int open_root(const char *root, buf *err) {
@@ -536,7 +595,7 @@ int scan_root(const char *root, const cns_config *cfg, scan_list *out,
   folder top = {0};
   dir_job j = {fd, cns_xstrdup(""), r, 0, &top};
   submit(&self, &j);
-  run_pool(&p, &self, &top, out, skipped);
+  run_pool(&p, &self, &top, out, skipped, 1);
   pool_free(&p);
   return CNS_OK;
 }
@@ -606,7 +665,7 @@ int scan_under(const char *root, const cns_config *cfg, const char *rel,
   if (fd >= 0) close(fd);
   free(path);
   buf_free(&at);
-  run_pool(&p, &self, &top, out, skipped);
+  run_pool(&p, &self, &top, out, skipped, 0);
   pool_free(&p);
   return CNS_OK;
 }
@@ -614,6 +673,7 @@ int scan_under(const char *root, const cns_config *cfg, const char *rel,
 void scan_list_free(scan_list *l) {
   for (size_t i = 0; i < l->n; i++) free(l->v[i].path);
   free(l->v);
-  l->v = NULL;
-  l->n = l->cap = 0;
+  for (size_t i = 0; i < l->ndirs; i++) free(l->dirs[i].path);
+  free(l->dirs);
+  memset(l, 0, sizeof *l);
 }

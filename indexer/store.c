@@ -57,6 +57,13 @@
 **       PCRE2, and a prefilter must never miss (zip.c).
 **   meta(key PRIMARY KEY, value)
 **       Small facts about the index itself.
+**   folder(path PRIMARY KEY, notes, sum)
+**       Each folder's notes in brief: how many lie directly in it and the
+**       XOR of their scan_note_hash(path, size, mtime).  Written with every
+**       note row (folder_count), so it is always what the note rows say;
+**       an update compares it with the walk's and reads the notes of the
+**       folders that differ only (index.c).  `cnsearch check` counts it
+**       afresh from the notes and compares (check_folders).
 **   page(id, url UNIQUE, final_url, status, content_type, title,
 **        heading, link, body, fetched, etag, last_modified, error)
 **       The text behind the links (fetch.c): one row per http(s) URL or
@@ -143,6 +150,12 @@ static const char *schema_sql =
     "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note_tri_doc',\n"
     "  content_rowid='id', tokenize='trigram', detail='none');\n"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;\n"
+    /* each folder's notes in brief (scan_dir): what an update compares */
+    "CREATE TABLE folder(\n"
+    "  path TEXT PRIMARY KEY,\n"
+    "  notes INTEGER NOT NULL,\n"
+    "  sum INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
     "CREATE TABLE page(\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  url TEXT NOT NULL UNIQUE,\n"
@@ -177,9 +190,18 @@ int store_schema(sqlite3 *db, buf *err) {
 
 /* ---- the writer ----------------------------------------------------- */
 
+/* Count a note in or out of its folder's brief in table t.  XOR, as
+** (a | b) - (a & b), cannot overflow, where a sum would turn into a
+** float. */
+#define FOLDER_COUNT(t)                                                   \
+  "INSERT INTO " t "(path, notes, sum) VALUES(?1, ?2, ?3) "               \
+  "ON CONFLICT(path) DO UPDATE SET notes = notes + excluded.notes, "      \
+  "sum = (sum | excluded.sum) - (sum & excluded.sum)"
+
 enum {
   S_NOTE, S_BODY, S_FTS_ADD, S_TRI_ADD, S_SECTION, S_LINK, S_FTS_DEL,
-  S_TRI_DEL, S_DEL_NOTE, S_DEL_BODY, S_DEL_SEC, S_DEL_LINK, S_COUNT
+  S_TRI_DEL, S_DEL_NOTE, S_DEL_BODY, S_DEL_SEC, S_DEL_LINK, S_FOLDER,
+  S_FOLDER_GC, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
@@ -198,10 +220,12 @@ static const char *stmt_sql[S_COUNT] = {
     "SELECT 'delete', id, title, heading, link, body FROM note_doc WHERE id=?",
     "INSERT INTO note_tri(note_tri, rowid, body) "
     "SELECT 'delete', id, body FROM note_tri_doc WHERE id=?",
-    "DELETE FROM note WHERE id=?",
+    "DELETE FROM note WHERE id=? RETURNING path, size, mtime",
     "DELETE FROM body WHERE note=?",
     "DELETE FROM section WHERE note=?",
     "DELETE FROM link WHERE note=?",
+    FOLDER_COUNT("folder"),
+    "DELETE FROM folder WHERE path=? AND notes=0",
 };
 
 enum { P_FTS_DEL, P_DEL, P_ADD, P_FTS_ADD, P_MARK, P_PRUNE_FTS, P_PRUNE,
@@ -388,6 +412,22 @@ void store_doc_free(store_doc *d) {
   memset(d, 0, sizeof *d);
 }
 
+/* Count the note (path, size, mtime) in (delta 1) or out of (-1) its
+** folder's brief. */
+static int folder_count(store *s, const char *path, long long size,
+                        long long mtime, int delta, buf *err) {
+  sqlite3_stmt *st = s->st[S_FOLDER];
+  size_t n = scan_dir_len(path);
+  bind_text(st, 1, path, n);
+  sqlite3_bind_int(st, 2, delta);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)scan_note_hash(path, size, mtime));
+  int rc = run(s, st, err, "count a note in its folder");
+  if (rc || delta > 0) return rc;
+  st = s->st[S_FOLDER_GC];
+  bind_text(st, 1, path, n);
+  return run(s, st, err, "count a note in its folder");
+}
+
 static int put_row(store *s, const store_doc *d, long long *idp, buf *err) {
   sqlite3_stmt *st = s->st[S_NOTE];
   bind_str(st, 1, d->path);
@@ -399,6 +439,8 @@ static int put_row(store *s, const store_doc *d, long long *idp, buf *err) {
   int rc = run(s, st, err, "store a note");
   if (rc) return rc;
   long long id = *idp = sqlite3_last_insert_rowid(s->db);
+  rc = folder_count(s, d->path, d->size, d->mtime, 1, err);
+  if (rc) return rc;
   st = s->st[S_BODY];
   sqlite3_bind_int64(st, 1, id);
   sqlite3_bind_int64(st, 2, (long long)d->len);
@@ -479,16 +521,37 @@ int store_clear(store *s, buf *err) {
       ? "INSERT INTO note_fts(note_fts) VALUES('delete-all');"
         "INSERT INTO note_tri(note_tri) VALUES('delete-all');"
         "DELETE FROM section; DELETE FROM link; DELETE FROM body;"
-        "DELETE FROM note;"
+        "DELETE FROM note; DELETE FROM folder;"
       : "INSERT INTO note_fts(note_fts) VALUES('delete-all');"
         "DELETE FROM section; DELETE FROM link; DELETE FROM body;"
-        "DELETE FROM note;";
+        "DELETE FROM note; DELETE FROM folder;";
   return exec(s, sql, err, "empty the index");
+}
+
+/* Delete the note row, and count it out of its folder. */
+static int delete_row(store *s, long long id, buf *err) {
+  sqlite3_stmt *st = s->st[S_DEL_NOTE];
+  sqlite3_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  char *path = NULL;
+  long long size = 0, mtime = 0;
+  if (rc == SQLITE_ROW) {
+    const char *p = (const char *)sqlite3_column_text(st, 0);
+    path = p ? cns_xstrdup(p) : NULL;
+    size = sqlite3_column_int64(st, 1);
+    mtime = sqlite3_column_int64(st, 2);
+    rc = path ? sqlite3_step(st) : SQLITE_NOMEM;
+  }
+  sqlite3_reset(st);
+  int ret = rc == SQLITE_DONE ? CNS_OK : fail(s, err, "remove a note");
+  if (!ret && path) ret = folder_count(s, path, size, mtime, -1, err);
+  free(path);
+  return ret;
 }
 
 int store_delete_note(store *s, long long id, buf *err) {
   static const int order[] = {S_FTS_DEL, S_TRI_DEL, S_DEL_SEC, S_DEL_LINK,
-                              S_DEL_BODY, S_DEL_NOTE};
+                              S_DEL_BODY};
   int rc = CNS_OK;
   for (size_t i = 0; i < sizeof order / sizeof *order && !rc; i++) {
     if (order[i] == S_TRI_DEL && !s->trigram) continue;
@@ -496,7 +559,7 @@ int store_delete_note(store *s, long long id, buf *err) {
     sqlite3_bind_int64(st, 1, id);
     rc = run(s, st, err, "remove a note from the index");
   }
-  return rc;
+  return rc ? rc : delete_row(s, id, err);
 }
 
 /* ---- pages ---------------------------------------------------------- */
@@ -753,6 +816,62 @@ static int check_copy(sqlite3 *db, const fts_copy *c, buf *err) {
   return rc;
 }
 
+/* Add every note to the brief of its folder in temp.cns_folder. */
+static int count_folders(sqlite3 *db) {
+  sqlite3_stmt *rd = NULL, *wr = NULL;
+  int rc = sqlite3_prepare_v2(db, "SELECT path, size, mtime FROM note", -1,
+                              &rd, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, FOLDER_COUNT("temp.cns_folder"), -1, &wr,
+                            NULL);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(rd)) == SQLITE_ROW) {
+    const char *path = (const char *)sqlite3_column_text(rd, 0);
+    if (!path) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+    uint64_t h = scan_note_hash(path, sqlite3_column_int64(rd, 1),
+                                sqlite3_column_int64(rd, 2));
+    sqlite3_bind_text64(wr, 1, path, scan_dir_len(path), SQLITE_TRANSIENT,
+                        SQLITE_UTF8);
+    sqlite3_bind_int(wr, 2, 1);
+    sqlite3_bind_int64(wr, 3, (sqlite3_int64)h);
+    rc = sqlite3_step(wr);
+    sqlite3_reset(wr);
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  }
+  sqlite3_finalize(rd);
+  sqlite3_finalize(wr);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Does table folder brief each folder as its notes say?  An update trusts
+** it to pass over the folders whose brief matches the walk's. */
+static int check_folders(sqlite3 *db, buf *err) {
+  static const char *drop = "DROP TABLE IF EXISTS temp.cns_folder";
+  int rc = CNS_OK;
+  sqlite3_exec(db, drop, NULL, NULL, NULL);
+  if (sqlite3_exec(db,
+                   "CREATE TABLE temp.cns_folder(path TEXT PRIMARY KEY, "
+                   "notes INTEGER NOT NULL, sum INTEGER NOT NULL) "
+                   "WITHOUT ROWID",
+                   NULL, NULL, NULL) != SQLITE_OK ||
+      count_folders(db) != SQLITE_OK) {
+    buf_addf(err, "cannot check the folder list: %s", sqlite3_errmsg(db));
+    rc = db_rc_to_cns(sqlite3_errcode(db));
+  }
+  if (!rc)
+    rc = first_row(db,
+                   "SELECT 'the folder list does not match the notes at ''' "
+                   "|| path || '''' FROM (SELECT * FROM (SELECT * FROM "
+                   "main.folder EXCEPT SELECT * FROM temp.cns_folder) UNION "
+                   "ALL SELECT * FROM (SELECT * FROM temp.cns_folder EXCEPT "
+                   "SELECT * FROM main.folder)) LIMIT 1",
+                   err);
+  sqlite3_exec(db, drop, NULL, NULL, NULL);
+  return rc;
+}
+
 int store_check(sqlite3 *db, buf *err) {
   int rc = first_row(db, "PRAGMA integrity_check", err);
   if (rc) return rc;
@@ -770,6 +889,7 @@ int store_check(sqlite3 *db, buf *err) {
   }
   for (size_t i = 0; i < sizeof invariants / sizeof *invariants; i++)
     if ((rc = first_row(db, invariants[i], err)) != CNS_OK) return rc;
+  if ((rc = check_folders(db, err)) != CNS_OK) return rc;
   int tri = store_trigram_ready(db);
   for (size_t i = 0; i < sizeof fts_copies / sizeof *fts_copies && !rc; i++)
     if (tri || !fts_copies[i].lazy)

@@ -143,6 +143,21 @@ expect_rc 2 "a regex index row deleted with other text: check fails"
 run $T "$BIN" -C "$NOTES" -q index --rebuild
 run $T "$BIN" -C "$NOTES" --no-update check
 expect_rc 0 "check passes after the rebuild"
+# the folder list, which an update trusts to pass over unchanged folders,
+# must agree with the notes: a note's mtime changed alone, then a
+# folder's brief changed alone
+sqlite3 "$IDX" "UPDATE note SET mtime = mtime + 1 WHERE id = (SELECT min(id) FROM note)"
+run $T "$BIN" -C "$NOTES" --no-update check
+expect_rc 2 "a note's mtime changed behind the folder list: check fails"
+expect_match "$ERR" "damaged \(the folder list does not match the notes at '[^']*'\)" \
+  "check names the folder list"
+fresh_index
+sqlite3 "$IDX" "UPDATE folder SET sum = sum + 1 WHERE path = (SELECT min(path) FROM folder)"
+run $T "$BIN" -C "$NOTES" --no-update check
+expect_rc 2 "a folder's brief changed alone: check fails"
+run $T "$BIN" -C "$NOTES" -q index --rebuild
+run $T "$BIN" -C "$NOTES" --no-update check
+expect_rc 0 "check passes after the rebuild"
 
 # ---- a full disk ----------------------------------------------------------
 # The index on a tmpfs just big enough for it; then a note too big to fit.

@@ -87,6 +87,30 @@ if cmp -s "$TMP/want2" "$TMP/got"; then pass; else
   fail "after changes: $(diff "$TMP/want2" "$TMP/got" | head -5)"
 fi
 
+# an update reads from the index only the folders whose notes changed:
+# changes at the root, in a folder whose name sorts among its notes', and
+# beside a folder whose name others begin with are all seen
+note "top.md" root
+printf '# b\n\nwalkword order changed\n' > "$T/e/b.md"
+printf '# e\n\nwalkword order changed too\n' > "$T/e/b-/e.md"
+rm "$T/e/b0.md"
+note "e/b0/g.md" order
+run "$BIN" -C "$T" --index "$TMP/walk.db" index
+expect_match "$ERR$OUT" '2 added, 2 changed, 1 removed' "changes at the root and around a folder's name"
+run "$BIN" -C "$T" --index "$TMP/walk.db" index
+expect_match "$ERR$OUT" '0 added, 0 changed, 0 removed' "then nothing to do"
+printf '# top\n\nwalkword root changed\n' > "$T/top.md"
+run "$BIN" -C "$T" --index "$TMP/walk.db" index
+expect_match "$ERR$OUT" '0 added, 1 changed, 0 removed' "a note at the root changed alone"
+expected > "$TMP/want"
+grep -v -x -F -f "$TMP/drop" "$TMP/want" > "$TMP/want2"
+listed > "$TMP/got"
+if cmp -s "$TMP/want2" "$TMP/got"; then pass; else
+  fail "after changes around folder names: $(diff "$TMP/want2" "$TMP/got" | head -5)"
+fi
+run "$BIN" -C "$T" --index "$TMP/walk.db" check
+expect_rc 0 "check passes: the folder list agrees with the notes"
+
 # the scoped walk (index PATH) judges a folder and a file as the full
 # walk does: an ignored folder lists nothing, a re-included note is kept
 rm "$T/d8/a.md" "$T/d7/a.md"
