@@ -210,11 +210,14 @@ typedef struct scan_dir {
   uint64_t sum;
 } scan_dir;
 
+/* The entries' paths live in blocks the list owns (scan_list_free()). */
 typedef struct scan_list {
   scan_entry *v;
   size_t n, cap;
   scan_dir *dirs;    /* scan_root() only: sorted by path (strcmp) */
   size_t ndirs, dcap;
+  char **blocks;
+  size_t nblocks;
 } scan_list;
 
 /* Returns CNS_OK, or CNS_EIO with a message in err when the root itself

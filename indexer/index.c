@@ -424,7 +424,7 @@ static int plan_changed(cns *h, const scan_list *files, plan *p,
   if (rc == SQLITE_OK) {
     size_t nv;
     scan_entry *v = view_of(files, &c, &nv);
-    scan_list view = {v, nv, nv, NULL, 0, 0};
+    scan_list view = {.v = v, .n = nv, .cap = nv};
     plan_with(&view, &kn, c.total, 0, p, stats);
     p->view = v;
   }
@@ -475,8 +475,8 @@ static int write_plan(cns *h, const scope *sc, const scan_list *files,
 static void unique_files(scan_list *l) {
   size_t k = 0;
   for (size_t i = 0; i < l->n; i++) {
-    if (k && strcmp(l->v[k - 1].path, l->v[i].path) == 0) free(l->v[i].path);
-    else l->v[k++] = l->v[i];
+    if (!k || strcmp(l->v[k - 1].path, l->v[i].path) != 0)
+      l->v[k++] = l->v[i];
   }
   l->n = k;
 }

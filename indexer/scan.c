@@ -103,11 +103,24 @@ typedef struct listing {
   size_t len, cap;
 } listing;
 
+/* Paths, copied one after another into large blocks: 40k notes cost a
+** few dozen allocations, and freeing them as many. */
+typedef struct strings {
+  char **blocks;
+  size_t n, cap;
+  char *at;          /* the free end of the last block */
+  size_t left;
+} strings;
+
+#define STRINGS_BLOCK 65536
+
 /* One worker: what it could not read is counted here. */
 typedef struct worker {
   pool *p;
   long skipped;
+  size_t found;      /* notes listed */
   listing ls;        /* the folder being read; reused */
+  strings paths;     /* its notes' paths, handed to the list at the end */
 } worker;
 
 int scan_is_note_name(const cns_config *cfg, const char *name) {
@@ -131,9 +144,38 @@ static void list_push(scan_list *l, const scan_entry *e) {
   l->v[l->n++] = *e;
 }
 
-/* Add path, to be stated later. */
-static void add_entry(scan_list *l, const char *path) {
-  scan_entry e = {cns_xstrdup(path), NOT_STATED, 0};
+/* A copy of s kept in ss. */
+static char *keep(strings *ss, const char *s) {
+  size_t n = strlen(s) + 1;
+  if (n > ss->left) {
+    size_t size = n > STRINGS_BLOCK ? n : STRINGS_BLOCK;
+    if (ss->n == ss->cap) {
+      ss->cap = ss->cap ? ss->cap * 2 : 16;
+      ss->blocks = cns_xrealloc(ss->blocks, ss->cap * sizeof *ss->blocks);
+    }
+    ss->at = ss->blocks[ss->n++] = cns_xmalloc(size);
+    ss->left = size;
+  }
+  char *p = memcpy(ss->at, s, n);
+  ss->at += n;
+  ss->left -= n;
+  return p;
+}
+
+/* Hand the blocks of ss over to the list l. */
+static void give_strings(strings *ss, scan_list *l) {
+  if (!ss->n) return;
+  l->blocks = cns_xrealloc(l->blocks,
+                           (l->nblocks + ss->n) * sizeof *l->blocks);
+  memcpy(l->blocks + l->nblocks, ss->blocks, ss->n * sizeof *ss->blocks);
+  l->nblocks += ss->n;
+  free(ss->blocks);
+  memset(ss, 0, sizeof *ss);
+}
+
+/* Add path (a copy in w's blocks) to l, to be stated later. */
+static void add_entry(worker *w, scan_list *l, const char *path) {
+  scan_entry e = {keep(&w->paths, path), NOT_STATED, 0};
   list_push(l, &e);
 }
 
@@ -230,7 +272,6 @@ static void drop_gone(scan_list *l, size_t from, long *skipped) {
   size_t k = from;
   for (size_t i = from; i < l->n; i++) {
     if (l->v[i].size == GONE) {
-      free(l->v[i].path);
       (*skipped)++;
     } else {
       l->v[k++] = l->v[i];
@@ -325,7 +366,7 @@ static void take(worker *w, const dir_job *j, folder *f, const char *name,
   if (t == DT_DIR) {
     if (!ignored(j->r, path, 1)) add_kid(f, name);
   } else if (t == DT_REG && !ignored(j->r, path, 0)) {
-    add_entry(&f->notes, path);
+    add_entry(w, &f->notes, path);
     if (stated) set_state(&f->notes.v[f->notes.n - 1], &st);
   }
 }
@@ -441,6 +482,7 @@ static void walk(worker *w, dir_job *j) {
   buf_free(&path);
   stat_folder(j->fd, f->skip, f->notes.v, f->notes.n);
   drop_gone(&f->notes, 0, &w->skipped);
+  w->found += f->notes.n;
   f->sum = sum_notes(&f->notes);
   if (f->notes.n > 1)
     qsort_r(f->notes.v, f->notes.n, sizeof *f->notes.v, by_name, &f->skip);
@@ -561,7 +603,7 @@ static int dir_by_path(const void *a, const void *b) {
 ** notes of top and below to out, which stays sorted. */
 static void run_pool(pool *p, worker *self, folder *top, scan_list *out,
                      long *skipped, int dirs) {
-  worker helper = {p, 0, {0}};
+  worker helper = {.p = p};
   pthread_t th;
   int threaded = p->nq > 0 && cns_spawn(&th, work_job, &helper);
   work(self);
@@ -569,7 +611,13 @@ static void run_pool(pool *p, worker *self, folder *top, scan_list *out,
   *skipped += self->skipped + helper.skipped;
   free(self->ls.p);
   free(helper.ls.p);
-  size_t from = out->n;
+  give_strings(&self->paths, out);
+  give_strings(&helper.paths, out);
+  size_t from = out->n, more = self->found + helper.found + top->notes.n;
+  if (out->cap < from + more) {
+    out->cap = from + more;
+    out->v = cns_xrealloc(out->v, (out->cap ? out->cap : 1) * sizeof *out->v);
+  }
   emit(top, out, dirs);
   if (from) qsort(out->v, out->n, sizeof *out->v, by_path);
   /* the tree lists "a.b" before "a" (as "a.b/" sorts before "a/") */
@@ -671,8 +719,9 @@ int scan_under(const char *root, const cns_config *cfg, const char *rel,
 }
 
 void scan_list_free(scan_list *l) {
-  for (size_t i = 0; i < l->n; i++) free(l->v[i].path);
   free(l->v);
+  for (size_t i = 0; i < l->nblocks; i++) free(l->blocks[i]);
+  free(l->blocks);
   for (size_t i = 0; i < l->ndirs; i++) free(l->dirs[i].path);
   free(l->dirs);
   memset(l, 0, sizeof *l);
