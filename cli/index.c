@@ -7,9 +7,9 @@
 ** notes/a.md`, what an editor runs on save), it looks at those files and
 ** folders only: the cost of the paths, not of the whole notes folder.
 ** check verifies SQLite's, FTS5's and cnsearch's own invariants, that
-** each full-text index holds what its text does (store_check indexes the
-** text afresh to compare), and that the index answers for the notes as
-** they are now.
+** the folder briefs agree with the notes, that each full-text index holds
+** what its text does (store_check indexes the text afresh to compare),
+** and that the index answers for the notes as they are now.
 */
 #include <limits.h>
 #include <stdlib.h>
