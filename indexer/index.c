@@ -359,7 +359,7 @@ static void find_changed(const scan_list *files, changed *c) {
 static void under(const scan_list *files, const char *dir, size_t n,
                   size_t *from, size_t *to) {
   size_t lo = 0, hi = files->n;
-  while (lo < hi) { /* the first path > dir + "/" */
+  while (lo < hi) { /* the first path >= dir + "/" */
     size_t mid = lo + (hi - lo) / 2;
     const char *p = files->v[mid].path;
     int c = strncmp(p, dir, n);

@@ -111,6 +111,15 @@ fi
 run "$BIN" -C "$T" --index "$TMP/walk.db" check
 expect_rc 0 "check passes: the folder list agrees with the notes"
 
+# every note touched: all folders differ, and the update reads the whole
+# index instead of folder by folder
+find "$T" -name '*.md' -exec touch -d '2020-01-02 03:04:05' {} +
+n=$(wc -l < "$TMP/want2" | tr -d ' ')
+run "$BIN" -C "$T" --index "$TMP/walk.db" index
+expect_match "$ERR$OUT" "0 added, $n changed, 0 removed" "every note touched: every note re-read"
+run "$BIN" -C "$T" --index "$TMP/walk.db" index
+expect_match "$ERR$OUT" '0 added, 0 changed, 0 removed' "then nothing to do"
+
 # the scoped walk (index PATH) judges a folder and a file as the full
 # walk does: an ignored folder lists nothing, a re-included note is kept
 rm "$T/d8/a.md" "$T/d7/a.md"
