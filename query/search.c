@@ -1317,11 +1317,27 @@ static void via_hit(cns_search *s, sqlite3_stmt *st, const noterow *n) {
                                n->score / VIA_FACTOR, VIA_FACTOR);
 }
 
+/* Does any page have text (a row in page_fts)?  Most indexes hold none
+** until `cnsearch fetch` runs, and the join below costs more to prepare
+** than this to ask. */
+static int any_page_text(cns_search *s, int *any) {
+  sqlite3_stmt *st;
+  int rc = prepare(s, &st, "SELECT 1 FROM page_fts_docsize LIMIT 1");
+  if (rc) return rc;
+  int step = sqlite3_step(st);
+  *any = step == SQLITE_ROW;
+  if (step != SQLITE_ROW && step != SQLITE_DONE) rc = query_error(s);
+  sqlite3_finalize(st);
+  return rc;
+}
+
 /* Places where a note links to a page that answers the query. */
 static int run_linked(cns_search *s, seen *done) {
+  int any = 0, rc = any_page_text(s, &any), step;
+  if (rc || !any) return rc;
   char *sql = page_sql(s);
   sqlite3_stmt *st;
-  int rc = prepare(s, &st, sql), step;
+  rc = prepare(s, &st, sql);
   free(sql);
   if (rc) return rc;
   sqlite3_bind_text(st, 1, s->plan->match, -1, SQLITE_STATIC);
