@@ -6,17 +6,18 @@
 ** with no note is added; a note with no file is removed; a pair whose
 ** size or mtime differ is re-indexed.
 **
-** Reading every note's path, size and mtime from the index cost as much
-** CPU as a fifth of the walk, on every search.  So the index keeps each
-** folder's notes in brief (table folder: how many lie directly in it and
-** the XOR of a 64-bit hash of each one's path, size and mtime; store.c
-** keeps it in the same transaction as the notes), the walk computes the
-** same for what it finds, and only the folders whose briefs differ have
-** their notes read and merged (plan_changed()).  A changed note changes
-** its folder's brief unless two 64-bit hashes collide.  An update where
-** nothing changed reads a few hundred rows and writes nothing at all;
-** when a quarter of the notes may have changed, all of them are read.
-** `cnsearch check` rebuilds the briefs from the notes and compares.
+** Reading every note's path, size and mtime from the index cost 8-10 ms
+** of CPU at 43k notes, beside the walk's 70, on every search.  So the
+** index keeps each folder's notes in brief (table folder: how many lie
+** directly in it and the XOR of a 64-bit hash of each one's path, size
+** and mtime; store.c keeps it in the same transaction as the notes), the
+** walk computes the same for what it finds, and only the folders whose
+** briefs differ have their notes read and merged (plan_changed()).  A
+** changed note changes its folder's brief unless two 64-bit hashes
+** collide.  An update where nothing changed reads a few hundred rows and
+** writes nothing at all; when a quarter of the notes may have changed,
+** all of them are read.  `cnsearch check` counts the briefs afresh from
+** the notes and compares.
 **
 ** cns_update_paths() runs the same merge on a part of the tree: the
 ** files scan_under() lists at the given paths against the notes the
