@@ -1,13 +1,13 @@
 /*
 ** thread.c -- the helper threads cnsearch starts, and why signals skip them.
 **
-** cnsearch uses a second thread in three places, all to put the second
-** core to work: the indexer parses notes while SQLite writes (feed.c),
-** the walk reads folders and stats files on two workers (scan.c), and an
-** update reads the index while the walk runs (index.c).  Ctrl-C must still reach the thread that
-** owns the SQLite connection, whose handler marks the handle interrupted
-** and whose update then rolls back; so every helper starts with all
-** signals blocked, and the kernel delivers them to the main thread.
+** cnsearch uses helper threads in two places, to put more cores to
+** work: the indexer parses notes while SQLite writes (feed.c), and the
+** walk reads folders and stats files on one worker per core (scan.c).
+** Ctrl-C must still reach the thread that owns the SQLite connection,
+** whose handler marks the handle interrupted and whose update then rolls
+** back; so every helper starts with all signals blocked, and the kernel
+** delivers them to the main thread.
 ** A helper that cannot be started is not an error: the caller does the
 ** work itself.
 */

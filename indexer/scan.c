@@ -6,9 +6,10 @@
 ** read once, with getdents64(), which gives each entry's type, so only
 ** note files are stated (for their size and mtime), and each stat names
 ** the file relative to its open folder, which spares the kernel a lookup
-** of every folder on the path.  Folders go on a queue that two workers
-** share, so both cores read folders and stat files; a folder of many
-** notes has its stats split between two threads too.  Hidden entries
+** of every folder on the path.  Folders go on a queue that one worker
+** per core shares (walkers()), so every core reads folders and stats
+** files; a folder of many notes has its stats split between two threads
+** too.  Hidden entries
 ** (".git", ".cnsearch", dot files) are skipped, as ripgrep does, and
 ** symbolic links are not followed, so a link can neither loop nor lead
 ** out of the root.  .gitignore and .cnsearchignore files, and the
@@ -30,6 +31,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,6 +46,7 @@
 /* Folders waiting on the queue hold an open fd each; past this many, a
 ** worker walks a subfolder itself instead of queueing it. */
 #define QUEUE_MAX 128
+#define WALKERS_MAX 8
 #define NOT_STATED (-1)
 #define GONE (-2)
 
@@ -598,22 +601,48 @@ static int dir_by_path(const void *a, const void *b) {
   return strcmp(((const scan_dir *)a)->path, ((const scan_dir *)b)->path);
 }
 
-/* Walk the folders queued on p: the calling thread as the worker *self,
-** a helper beside it when there is a queue to share.  Then append the
-** notes of top and below to out, which stays sorted. */
+/* How many workers walk: one per core the process may run on (up to
+** WALKERS_MAX: the walk is the kernel's stats and folder reads, which
+** scale with cores), or $CNSEARCH_WALKERS, which tests use to run more
+** workers than this machine has cores. */
+static int walkers(void) {
+  const char *e = getenv("CNSEARCH_WALKERS");
+  long n = 0;
+  if (e && *e) {
+    n = strtol(e, NULL, 10);
+  } else {
+    cpu_set_t set;
+    n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 2;
+  }
+  return n < 1 ? 1 : n > WALKERS_MAX ? WALKERS_MAX : (int)n;
+}
+
+/* Walk the folders queued on p: the calling thread as the worker *self
+** (whose findings it keeps), helpers beside it when there is a queue to
+** share.  Then append the notes of top and below to out, which stays
+** sorted. */
 static void run_pool(pool *p, worker *self, folder *top, scan_list *out,
                      long *skipped, int dirs) {
-  worker helper = {.p = p};
-  pthread_t th;
-  int threaded = p->nq > 0 && cns_spawn(&th, work_job, &helper);
-  work(self);
-  if (threaded) pthread_join(th, NULL);
-  *skipped += self->skipped + helper.skipped;
-  free(self->ls.p);
-  free(helper.ls.p);
-  give_strings(&self->paths, out);
-  give_strings(&helper.paths, out);
-  size_t from = out->n, more = self->found + helper.found + top->notes.n;
+  int n = p->nq > 0 ? walkers() : 1, started = 1;
+  worker *w = cns_xcalloc((size_t)n, sizeof *w);
+  pthread_t *th = cns_xcalloc((size_t)n, sizeof *th);
+  w[0] = *self;
+  for (int i = 1; i < n; i++) {
+    w[i].p = p;
+    if (cns_spawn(&th[started], work_job, &w[i])) started++;
+  }
+  work(&w[0]);
+  for (int i = 1; i < started; i++) pthread_join(th[i], NULL);
+  size_t more = top->notes.n;
+  for (int i = 0; i < n; i++) {
+    *skipped += w[i].skipped;
+    more += w[i].found;
+    free(w[i].ls.p);
+    give_strings(&w[i].paths, out);
+  }
+  free(w);
+  free(th);
+  size_t from = out->n;
   if (out->cap < from + more) {
     out->cap = from + more;
     out->v = cns_xrealloc(out->v, (out->cap ? out->cap : 1) * sizeof *out->v);

@@ -70,6 +70,17 @@ fi
 # a no-op update finds nothing to do, twice in a row
 run "$BIN" -C "$T" --index "$TMP/walk.db" index
 expect_match "$ERR$OUT" '0 added, 0 changed, 0 removed' "a no-op update changes nothing"
+# one worker per core walks; one alone, or more than this machine has
+# cores, list the same notes in the same order with the same briefs
+for w in 1 5; do
+  run env CNSEARCH_WALKERS=$w "$BIN" -C "$T" --index "$TMP/walk.db" index
+  expect_match "$ERR$OUT" '0 added, 0 changed, 0 removed' "$w walker(s): the same walk"
+done
+run env CNSEARCH_WALKERS=5 "$BIN" -C "$T" --index "$TMP/walk5.db" -q index
+(cd "$T" && "$BIN" --index "$TMP/walk5.db" --no-update -l -n 0 walkword) | LC_ALL=C sort > "$TMP/got5"
+if cmp -s "$TMP/want" "$TMP/got5"; then pass; else
+  fail "5 walkers index other notes: $(diff "$TMP/want" "$TMP/got5" | head -5)"
+fi
 
 # changes in many folders at once: one added, one changed, one removed,
 # one folder newly ignored; the walk sees every one
