@@ -144,6 +144,9 @@ static int setup_connection(cns *h) {
   if (rank_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register cns_rank(): %s",
                       sqlite3_errmsg(h->db));
+  if (links_register(h->db) != SQLITE_OK)
+    return cns_seterr(h, CNS_EDB, "cannot register cns_thash(): %s",
+                      sqlite3_errmsg(h->db));
   if (rx_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register regexp(): %s",
                       sqlite3_errmsg(h->db));

@@ -240,7 +240,7 @@ size_t scan_dir_len(const char *path);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 8 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 9 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;
@@ -354,6 +354,10 @@ void feed_end(feed *f);
 char *links_target(const char *note_path, int kind, const char *url);
 /* 1 when target is an http(s) URL. */
 int links_is_web(const char *target);
+/* link.thash for the target's n bytes; links_register() adds it to SQL as
+** cns_thash(target) (NULL for NULL). */
+int32_t links_target_hash(const char *target, size_t n);
+int links_register(sqlite3 *db);
 /* What fetch does with a local file, by its name: LINKS_FILE_HTML,
 ** LINKS_FILE_TEXT, or 0 (not read: notes, images, unknown endings). */
 #define LINKS_FILE_HTML 1

@@ -1267,7 +1267,8 @@ static char *page_sql(const cns_search *s) {
            "%g), k.line, k.col, k.text, p.url, p.title, p.body, "
            "(SELECT heading FROM section WHERE note = n.id AND ord = k.section) "
            "FROM page_fts JOIN page p ON p.id = page_fts.rowid "
-           "JOIN link k ON k.target = p.url AND k.kind = %d "
+           "JOIN link k ON k.thash = cns_thash(p.url) AND k.target = p.url "
+           "AND k.kind = %d "
            "JOIN note n ON n.id = k.note WHERE page_fts MATCH ?1",
            W(s, 0), W(s, 1), W(s, 2), W(s, 3), MD_LINK_INLINE);
   add_filters_sql(s, &sql, 0);

@@ -155,6 +155,13 @@ fresh_index
 sqlite3 "$IDX" "UPDATE folder SET sum = sum + 1 WHERE path = (SELECT min(path) FROM folder)"
 run $T "$BIN" -C "$NOTES" --no-update check
 expect_rc 2 "a folder's brief changed alone: check fails"
+# link_by_target holds a hash of each link's target: a wrong one would
+# hide the link from backlinks and linked pages
+fresh_index
+sqlite3 "$IDX" "UPDATE link SET thash = thash + 1 WHERE id = (SELECT min(id) FROM link WHERE thash IS NOT NULL)"
+run $T "$BIN" -C "$NOTES" --no-update check
+expect_rc 2 "a link's target hash changed alone: check fails"
+expect_match "$ERR" "damaged \(link [0-9]+ has a wrong target hash\)" "check names the link"
 run $T "$BIN" -C "$NOTES" -q index --rebuild
 run $T "$BIN" -C "$NOTES" --no-update check
 expect_rc 0 "check passes after the rebuild"

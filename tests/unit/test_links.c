@@ -180,6 +180,7 @@ static void graph_setup(void) {
   CHECK_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
   CHECK_INT(tok_register(db), SQLITE_OK);
   CHECK_INT(zip_register(db), SQLITE_OK);
+  CHECK_INT(links_register(db), SQLITE_OK);
   CHECK_INT(store_schema(db, &err), CNS_OK);
   CHECK_INT(store_open(db, &st, &err), CNS_OK);
   CHECK_INT(store_begin(st, &err), CNS_OK);
