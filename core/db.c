@@ -151,8 +151,11 @@ static int setup_connection(cns *h) {
     return cns_seterr(h, CNS_EDB, "cannot register regexp(): %s",
                       sqlite3_errmsg(h->db));
   if (h->flags & CNS_OPEN_READONLY) return CNS_OK;
+  /* auto_vacuum takes effect only in a new file (before WAL mode marks
+  ** it), and lets store_bulk() give back the pages a load frees */
   if (sqlite3_exec(h->db,
-                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                   "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; "
+                   "PRAGMA synchronous=NORMAL;",
                    NULL, NULL, NULL) != SQLITE_OK)
     return not_writable(h) ? CNS_EIO : cns_dberr(h, "set up the index");
   return CNS_OK;

@@ -331,15 +331,19 @@ int store_trigram_build(sqlite3 *db, buf *err) {
 ** following updates (ten one-note updates at 45 MB grew the file by 31
 ** MB of free pages).  Merged into one segment, the load sits on a level
 ** of its own.  The optimize runs before link_by_target is made, which
-** takes the pages it frees.  All of it runs inside the update's
-** transaction, so a crash or an error leaves the index as it was. */
+** takes some of the pages it frees; the index file is made with
+** auto_vacuum=INCREMENTAL (db.c), and an incremental_vacuum then gives
+** the rest back (at 200 MB, 34 MB: the file 412.8 -> 378.5 MB).  All of
+** it runs inside the update's transaction, so a crash or an error leaves
+** the index as it was. */
 int store_bulk(store *s, int on, buf *err) {
   if (on)
     return exec(s, "PRAGMA cache_size=-16384; DROP INDEX link_by_target",
                 err, "prepare a bulk update");
   return exec(s,
               "INSERT INTO note_fts(note_fts) VALUES('optimize');"
-              LINK_BY_TARGET "; PRAGMA cache_size=-2000",
+              LINK_BY_TARGET "; PRAGMA incremental_vacuum;"
+              "PRAGMA cache_size=-2000",
               err, "index the links");
 }
 
