@@ -37,6 +37,12 @@ char *cns_xstrdup(const char *s);
 char *cns_xstrndup(const char *s, size_t n);
 char *cns_xasprintf(const char *fmt, ...) CNS_PRINTF(1, 2);
 
+/* ---------------------------------------------------------------- core/hash.c
+** A fast 64-bit hash of n bytes (not for adversaries), and the mixer it
+** folds words in with.  Stored in the index: see hash.c before changing. */
+uint64_t cns_hash(const void *data, size_t n);
+uint64_t cns_hash_mix(uint64_t x);
+
 /* ---------------------------------------------------------------- core/buf.c
 ** A growable byte buffer, always NUL-terminated once anything is added.
 ** The owner frees it with buf_free(); buf_detach() hands the bytes over
@@ -233,6 +239,8 @@ int scan_under(const char *root, const cns_config *cfg, const char *rel,
 void scan_list_free(scan_list *l);
 /* Is name a note by its ending (the config's extensions)? */
 int scan_is_note_name(const cns_config *cfg, const char *name);
+/* qsort() order of scan_entry by path (strcmp, the index's BINARY). */
+int scan_by_path(const void *a, const void *b);
 /* A note's state as 64 bits: it changes when its path, size or mtime do. */
 uint64_t scan_note_hash(const char *path, long long size, long long mtime);
 /* The length of path's folder part: the bytes before its last '/'. */
@@ -240,7 +248,7 @@ size_t scan_dir_len(const char *path);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 9 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 10 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;

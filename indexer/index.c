@@ -374,10 +374,6 @@ static void under(const scan_list *files, const char *dir, size_t n,
   *to = lo;
 }
 
-static int by_entry_path(const void *a, const void *b) {
-  return strcmp(((const scan_entry *)a)->path, ((const scan_entry *)b)->path);
-}
-
 /* The walk's notes directly in the changed folders, sorted (shallow
 ** copies: the paths stay the walk's); the caller frees the array. */
 static scan_entry *view_of(const scan_list *files, const changed *c,
@@ -390,7 +386,7 @@ static scan_entry *view_of(const scan_list *files, const changed *c,
     for (size_t i = from; i < to; i++)
       if (scan_dir_len(files->v[i].path) == len) v[n++] = files->v[i];
   }
-  if (n > 1) qsort(v, n, sizeof *v, by_entry_path);
+  if (n > 1) qsort(v, n, sizeof *v, scan_by_path);
   *nv = n;
   return v;
 }

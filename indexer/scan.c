@@ -285,27 +285,11 @@ static void drop_gone(scan_list *l, size_t from, long *skipped) {
 
 /* ---- a note's state in brief ---------------------------------------- */
 
-static uint64_t mix64(uint64_t x) { /* the splitmix64 finalizer */
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-/* Eight bytes at a time: the walk hashes every note's path. */
+/* For the folder briefs (scan_dir): it changes with any of the three. */
 uint64_t scan_note_hash(const char *path, long long size, long long mtime) {
-  size_t n = strlen(path);
-  uint64_t h = mix64(n), w;
-  for (; n >= 8; n -= 8, path += 8) {
-    memcpy(&w, path, 8);
-    h = mix64(h ^ w);
-  }
-  w = 0;
-  memcpy(&w, path, n);
-  h = mix64(h ^ w ^ (uint64_t)n << 56);
-  h = mix64(h ^ (uint64_t)size);
-  return mix64(h ^ (uint64_t)mtime);
+  uint64_t h = cns_hash(path, strlen(path));
+  h = cns_hash_mix(h ^ (uint64_t)size);
+  return cns_hash_mix(h ^ (uint64_t)mtime);
 }
 
 size_t scan_dir_len(const char *path) {
@@ -593,7 +577,7 @@ static void pool_free(pool *p) {
   pthread_cond_destroy(&p->cv);
 }
 
-static int by_path(const void *a, const void *b) {
+int scan_by_path(const void *a, const void *b) {
   return strcmp(((const scan_entry *)a)->path, ((const scan_entry *)b)->path);
 }
 
@@ -648,7 +632,7 @@ static void run_pool(pool *p, worker *self, folder *top, scan_list *out,
     out->v = cns_xrealloc(out->v, (out->cap ? out->cap : 1) * sizeof *out->v);
   }
   emit(top, out, dirs);
-  if (from) qsort(out->v, out->n, sizeof *out->v, by_path);
+  if (from) qsort(out->v, out->n, sizeof *out->v, scan_by_path);
   /* the tree lists "a.b" before "a" (as "a.b/" sorts before "a/") */
   if (out->ndirs > 1)
     qsort(out->dirs, out->ndirs, sizeof *out->dirs, dir_by_path);
@@ -735,8 +719,7 @@ int scan_under(const char *root, const cns_config *cfg, const char *rel,
     buf_adds(&full, name);
     take(&self, &parent, &top, name, t, full.p);
     buf_free(&full);
-    stat_folder(fd, top.skip, top.notes.v, top.notes.n);
-    drop_gone(&top.notes, 0, &self.skipped);
+    if (top.notes.n) set_state(&top.notes.v[0], &st); /* stated above */
     open_kids(&self, &parent, &top);
   }
   if (fd >= 0) close(fd);

@@ -217,14 +217,8 @@ typedef struct pathtab {
   size_t nslot;        /* a power of two, at least twice n */
 } pathtab;
 
-static size_t hash(const char *s) {        /* FNV-1a */
-  uint64_t h = 14695981039346656037ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return (size_t)h;
-}
-
 static size_t *pt_find(const pathtab *t, const char *path) {
-  size_t i = hash(path) & (t->nslot - 1);
+  size_t i = (size_t)cns_hash(path, strlen(path)) & (t->nslot - 1);
   while (t->slot[i] && strcmp(t->v[t->slot[i] - 1].path, path) != 0)
     i = (i + 1) & (t->nslot - 1);
   return &t->slot[i];
