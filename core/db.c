@@ -162,8 +162,8 @@ static int setup_connection(cns *h) {
 }
 
 static int open_db(cns *h) {
-  /* NOMUTEX: a connection is used by one thread at a time (index.c
-  ** reads it on a helper while the caller walks), so SQLite need not lock
+  /* NOMUTEX: a connection is only ever used by the thread that opened
+  ** it (the walk's helpers never touch SQLite), so SQLite need not lock
   ** it on every call. */
   int oflags = SQLITE_OPEN_NOMUTEX |
                ((h->flags & CNS_OPEN_READONLY)
