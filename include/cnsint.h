@@ -521,8 +521,9 @@ int rx_find_copy(rx *r, const char *text, size_t len, size_t start,
 /* An FTS5 expression over a trigram table that every text the pattern can
 ** match satisfies: the AND of the trigrams of the literal runs the
 ** pattern requires.  NULL when nothing can be required (then a scan is
-** needed).  Caller frees with free(). */
-char *rx_trigram_query(const char *pattern);
+** needed).  caseless: the pattern is matched as /re/i.  Caller frees with
+** free(). */
+char *rx_trigram_query(const char *pattern, int caseless);
 /* Register regexp(pattern, text) and regexpi(pattern, text) on db. */
 int rx_register(sqlite3 *db);
 

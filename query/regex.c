@@ -144,6 +144,7 @@ typedef struct lits {
   buf run;           /* the literal run being read */
   buf query;         /* the FTS5 expression being built */
   int ntri;
+  int caseless;      /* the pattern is matched as /re/i */
 } lits;
 
 static size_t utf8_chars(const char *s, size_t n) {
@@ -159,9 +160,18 @@ static size_t char_len(const char *s, size_t n) {
   return l <= n ? l : 1;
 }
 
-static int plain_char(const unsigned char *c, size_t l) {
+/* May the character c (l bytes) go into a trigram?  Only plain ones:
+** control characters, bytes that are not UTF-8 and characters past
+** U+FFFF are not tokenized by FTS5's trigram tokenizer the way PCRE2
+** reads them (found by fuzz_regex).  Under /i, only ASCII and U+0080 to
+** U+017F (Latin-1 and Latin Extended-A): PCRE2 matches a letter caselessly
+** to every member of its Unicode case set, and FTS5 folds case with older
+** tables, so for "в" PCRE2 also matches U+1C80, which FTS5 does not fold
+** to "в" (also found by fuzz_regex).  tests/unit/test_regex.c checks the
+** two ranges against both libraries, character by character. */
+static int plain_char(const lits *L, const unsigned char *c, size_t l) {
   if (l == 1) return c[0] >= 0x20 && c[0] < 0x7f;
-  if (l > 3) return 0;
+  if (l > 3 || (L->caseless && (l > 2 || c[0] > 0xC5))) return 0;
   for (size_t k = 1; k < l; k++)
     if ((c[k] & 0xC0) != 0x80) return 0;
   return utf8_len((const char *)c, l) == l;
@@ -200,12 +210,36 @@ static void drop_last(lits *L) {
   if (L->run.p) L->run.p[L->run.len] = 0;
 }
 
+/* A POSIX class such as [:alpha:] at p[j], inside a class: the index of
+** its closing ']', or 0 when the '[' is a plain member.  This is PCRE2's
+** own test (check_posix_syntax in pcre2_compile.c), which must be
+** followed exactly: reading "[[:alpha:]xyz]" as the class "[[:alpha:]"
+** and then "xyz]" asked for trigrams the match need not hold (found by
+** fuzz_regex). */
+static size_t posix_class(const char *p, size_t j) {
+  char t = p[j + 1];
+  if (p[j] != '[' || (t != ':' && t != '.' && t != '=')) return 0;
+  for (size_t k = j + 2; p[k] && p[k + 1]; k++) {
+    if (p[k] == '\\' && (p[k + 1] == ']' || p[k + 1] == '\\')) k++;
+    else if ((p[k] == '[' && p[k + 1] == t) || p[k] == ']') return 0;
+    else if (p[k] == t && p[k + 1] == ']') return k + 1;
+  }
+  return 0;
+}
+
+/* Skip the class starting at p[i]; returns the index just past it, or 0
+** when it is not closed or holds \Q or \E, whose rules inside a class
+** (a quoted ']', skipped at the start) are not worth copying here: the
+** caller then gives up on literals, which is slower and never wrong. */
 static size_t skip_class(const char *p, size_t i) {
   size_t j = i + 1;
   if (p[j] == '^') j++;
   if (p[j] == ']') j++;
   for (; p[j]; j++) {
-    if (p[j] == '\\' && p[j + 1]) j++;
+    size_t end = posix_class(p, j);
+    if (end) j = end;
+    else if (p[j] == '\\' && (p[j + 1] == 'Q' || p[j + 1] == 'E')) return 0;
+    else if (p[j] == '\\' && p[j + 1]) j++;
     else if (p[j] == ']') return j + 1;
   }
   return 0;
@@ -289,7 +323,7 @@ static size_t escape(lits *L, const char *p, size_t i) {
     size_t end = e ? (size_t)(e - p) : strlen(p);
     for (size_t k = i + 2; k < end;) {
       size_t l = char_len(p + k, end - k);
-      if (plain_char((const unsigned char *)p + k, l)) buf_add(&L->run, p + k, l);
+      if (plain_char(L, (const unsigned char *)p + k, l)) buf_add(&L->run, p + k, l);
       else end_run(L);
       k += l;
     }
@@ -303,7 +337,7 @@ static size_t escape(lits *L, const char *p, size_t i) {
       (c >= '0' && c <= '9'))
     return 0; /* \x.., \p{..}, back references: give up */
   size_t l = char_len(p + i + 1, strlen(p + i + 1));
-  if (plain_char((const unsigned char *)p + i + 1, l)) buf_add(&L->run, p + i + 1, l);
+  if (plain_char(L, (const unsigned char *)p + i + 1, l)) buf_add(&L->run, p + i + 1, l);
   else end_run(L);
   return i + 1 + l;
 }
@@ -337,11 +371,7 @@ static int read_literals(lits *L, const char *p) {
     else if (c == '.' || c == '^' || c == '$' || c == ')') { end_run(L); i++; }
     else {
       size_t l = char_len(p + i, strlen(p + i));
-      /* Only plain characters go into trigrams: control characters, bytes
-      ** that are not UTF-8 and characters past U+FFFF are not tokenized by
-      ** FTS5's trigram tokenizer the way PCRE2 reads them (found by
-      ** fuzz_regex), so they end the run instead. */
-      if (plain_char((const unsigned char *)p + i, l)) buf_add(&L->run, p + i, l);
+      if (plain_char(L, (const unsigned char *)p + i, l)) buf_add(&L->run, p + i, l);
       else end_run(L);
       i += l;
     }
@@ -351,8 +381,8 @@ static int read_literals(lits *L, const char *p) {
   return 1;
 }
 
-char *rx_trigram_query(const char *pattern) {
-  lits L = {BUF_INIT, BUF_INIT, 0};
+char *rx_trigram_query(const char *pattern, int caseless) {
+  lits L = {BUF_INIT, BUF_INIT, 0, caseless};
   int ok = !has_top_alternation(pattern) && !strstr(pattern, "(?") &&
            !strstr(pattern, "(*") && read_literals(&L, pattern);
   buf_free(&L.run);

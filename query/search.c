@@ -195,7 +195,8 @@ static int compile_filters(cns_search *s) {
   for (size_t i = 0; i < p->nfilters; i++) {
     if (!is_regex_filter(p->filters[i].field)) continue;
     if (p->filters[i].field == QP_F_TEXT && !p->filters[i].negated) {
-      s->trigram[i] = rx_trigram_query(p->filters[i].arg);
+      s->trigram[i] = rx_trigram_query(p->filters[i].arg,
+                                       p->filters[i].caseless);
       s->lazy[i] = 1;
     }
     buf err = BUF_INIT;

@@ -22,7 +22,9 @@ for k in range(300):
 PY
 cd "$N"
 
-PATTERNS='zqa+x zqb{2,}x zq(ab|c)+x key-0[0-9] key-?4[27] omega9[0-6] alpha\d\d\b changed-[a-z]+ fresh[0-9]+'
+# The last two read classes the literal reader once got wrong: a POSIX
+# class, and \Q...\E, inside a class (found by fuzz_regex).
+PATTERNS='zqa+x zqb{2,}x zq(ab|c)+x key-0[0-9] key-?4[27] omega9[0-6] alpha\d\d\b changed-[a-z]+ fresh[0-9]+ key-[[:digit:]xyz]5 key-[\Q]\E0-9]5'
 
 oracle() { # step: each pattern lists what grep -lP lists
   for p in $PATTERNS; do
@@ -41,6 +43,18 @@ expect_rc 0 "index"
 run "$BIN" -l -- '/zqa+x/'
 expect_match "$ERR" 'built the regex index' "the first regex search builds the regex index"
 oracle "first build"
+
+# /re/i: PCRE2 matches a letter to every member of its Unicode case set,
+# wider than FTS5's folding (U+1C80 is a form of the Cyrillic "в"), so the
+# prefilter must not ask note_tri for "ввв" here.
+printf 'old spelling \341\262\200\341\262\200\341\262\200\n' > d1/cyrillic.md
+run "$BIN" -l -n 0 -- '/ввв/i'
+expect_eq "$OUT" "d1/cyrillic.md" "a caseless regex finds a case form FTS5 does not fold"
+run "$BIN" -l -n 0 -- '/ввв/'
+expect_eq "$OUT" "" "and the same regex without /i does not"
+rm d1/cyrillic.md
+run "$BIN" index -q
+expect_rc 0 "index after the caseless check"
 
 # changes spread over the tree: edits, removals, additions
 for k in 3 40 41 77 150 299; do

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   rx *r = NULL;
   buf err = BUF_INIT;
-  char *tq = plen ? rx_trigram_query(pattern) : NULL;
+  char *tq = plen ? rx_trigram_query(pattern, caseless) : NULL;
   if (tq && rx_compile(pattern, caseless, &r, &err) == CNS_OK) {
     size_t ms, me;
     int found = rx_find_copy(r, text, tlen, 0, &ms, &me, &err) == 1;
