@@ -210,6 +210,22 @@ static void drop_last(lits *L) {
   if (L->run.p) L->run.p[L->run.len] = 0;
 }
 
+/* The index just past the escape at p[i] (a backslash), where only its
+** extent matters: \Q quotes up to \E or the end; \cX takes the character
+** after it, so "\c)" and "\c]" are control characters, not the end of a
+** group or class (found by fuzz_regex); any other escape is the backslash
+** and one character (the longer ones, \x{..} and \p{..}, hold no bracket
+** or bar that PCRE2 accepts). */
+static size_t skip_escape(const char *p, size_t i) {
+  if (!p[i + 1]) return i + 1;
+  if (p[i + 1] == 'Q') {
+    const char *e = strstr(p + i + 2, "\\E");
+    return e ? (size_t)(e - p) + 2 : strlen(p);
+  }
+  if (p[i + 1] == 'c' && p[i + 2]) return i + 3;
+  return i + 2;
+}
+
 /* A POSIX class such as [:alpha:] at p[j], inside a class: the index of
 ** its closing ']', or 0 when the '[' is a plain member.  This is PCRE2's
 ** own test (check_posix_syntax in pcre2_compile.c), which must be
@@ -235,12 +251,13 @@ static size_t skip_class(const char *p, size_t i) {
   size_t j = i + 1;
   if (p[j] == '^') j++;
   if (p[j] == ']') j++;
-  for (; p[j]; j++) {
+  while (p[j]) {
     size_t end = posix_class(p, j);
-    if (end) j = end;
+    if (end) j = end + 1;
     else if (p[j] == '\\' && (p[j + 1] == 'Q' || p[j + 1] == 'E')) return 0;
-    else if (p[j] == '\\' && p[j + 1]) j++;
+    else if (p[j] == '\\') j = skip_escape(p, j);
     else if (p[j] == ']') return j + 1;
+    else j++;
   }
   return 0;
 }
@@ -250,8 +267,8 @@ static size_t skip_class(const char *p, size_t i) {
 static size_t skip_nested(const char *p, size_t i) {
   int depth = 0;
   while (p[i]) {
-    if (p[i] == '\\' && p[i + 1]) {
-      i += 2;
+    if (p[i] == '\\') {
+      i = skip_escape(p, i);
       continue;
     }
     if (p[i] == '[') {
@@ -329,7 +346,13 @@ static size_t escape(lits *L, const char *p, size_t i) {
     }
     return e ? end + 2 : end;
   }
-  if (strchr("dDwWsSbBAzZGhHvVRXKntrfeaE", c)) {
+  if (c == 'c') { /* \cX, a control character */
+    end_run(L);
+    return p[i + 2] ? i + 3 : 0;
+  }
+  if (c == 'E')
+    return i + 2; /* a \E with no \Q is nothing: "abc\E?" makes c optional */
+  if (strchr("dDwWsSbBAzZGhHvVRXKntrfea", c)) {
     end_run(L); /* a class, an anchor or a control character */
     return i + 2;
   }
@@ -345,11 +368,7 @@ static size_t escape(lits *L, const char *p, size_t i) {
 static int has_top_alternation(const char *p) {
   int depth = 0;
   for (size_t i = 0; p[i]; i++) {
-    if (p[i] == '\\' && p[i + 1] == 'Q') { /* \Q...\E is all literal */
-      const char *e = strstr(p + i + 2, "\\E");
-      if (!e) return 0;
-      i = (size_t)(e - p) + 1;
-    } else if (p[i] == '\\' && p[i + 1]) i++;
+    if (p[i] == '\\') i = skip_escape(p, i) - 1;
     else if (p[i] == '[') { size_t j = skip_class(p, i); if (!j) return 1; i = j - 1; }
     else if (p[i] == '(') depth++;
     else if (p[i] == ')') depth--;

@@ -55,6 +55,13 @@ reads[] = {
   /* \Q or \E inside a class: too subtle to copy, so nothing is required */
   {"[\\Q]abc\\E]", 0, NULL},
   {"abc[\\E]def", 0, NULL},
+  /* \cX takes the next character, \Q...\E quotes: neither ends a group or
+  ** a class */
+  {"[T:a0\\c]+xdl}z]+", 0, NULL},
+  {"(a\\c)bcd)?xyz", 0, "\"xyz\""},
+  {"(\\Q)\\E abc)?xyz", 0, "\"xyz\""},
+  {"abc\\c|def", 0, "\"abc\" AND \"def\""},     /* \c| is no alternation */
+  {"abcd\\E?", 0, "\"abc\""},                   /* \E alone is nothing */
   /* /i: only ASCII and Latin-1 and Latin Extended-A stay in runs */
   {"café", 1, "\"caf\" AND \"afé\""},
   {"вода", 0, "\"вод\" AND \"ода\""},
