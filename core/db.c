@@ -152,10 +152,16 @@ static int setup_connection(cns *h) {
                       sqlite3_errmsg(h->db));
   if (h->flags & CNS_OPEN_READONLY) return CNS_OK;
   /* auto_vacuum takes effect only in a new file (before WAL mode marks
-  ** it), and lets store_bulk() give back the pages a load frees */
-  if (sqlite3_exec(h->db,
-                   "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; "
-                   "PRAGMA synchronous=NORMAL;",
+  ** it), and lets store_bulk() give back the pages a load frees.  It is
+  ** set only where it is not set yet: on a file that has it, the pragma
+  ** still rewrites the header's vacuum flag, which made every update and
+  ** every freshness-checked search commit a write (three fdatasyncs and a
+  ** checkpoint) when nothing had changed. */
+  int vacuum = 0;
+  if (pragma_int(h->db, "PRAGMA auto_vacuum", &vacuum) != SQLITE_OK ||
+      (vacuum != 2 && sqlite3_exec(h->db, "PRAGMA auto_vacuum=INCREMENTAL",
+                                   NULL, NULL, NULL) != SQLITE_OK) ||
+      sqlite3_exec(h->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                    NULL, NULL, NULL) != SQLITE_OK)
     return not_writable(h) ? CNS_EIO : cns_dberr(h, "set up the index");
   return CNS_OK;

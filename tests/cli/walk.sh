@@ -70,6 +70,14 @@ fi
 # a no-op update finds nothing to do, twice in a row
 run "$BIN" -C "$T" --index "$TMP/walk.db" index
 expect_match "$ERR$OUT" '0 added, 0 changed, 0 removed' "a no-op update changes nothing"
+# and writes nothing: a no-op update and a freshness-checked search leave
+# the index file as it was (setting auto_vacuum on every open once made
+# each of them commit a rewrite of the file's first page)
+before=$(stat -c %y "$TMP/walk.db")
+run "$BIN" -C "$T" --index "$TMP/walk.db" index
+run "$BIN" -C "$T" --index "$TMP/walk.db" -l -n 1 walkword
+expect_rc 0 "a freshness-checked search"
+expect_eq "$(stat -c %y "$TMP/walk.db")" "$before" "a no-op update and a search do not write the index file"
 # one worker per core walks; one alone, or more than this machine has
 # cores, list the same notes in the same order with the same briefs
 for w in 1 5; do
