@@ -141,7 +141,7 @@ static void set_state(scan_entry *e, const struct stat *st) {
 
 static void list_push(scan_list *l, const scan_entry *e) {
   if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 256;
+    l->cap = l->cap ? l->cap * 2 : 8;
     l->v = cns_xrealloc(l->v, l->cap * sizeof *l->v);
   }
   l->v[l->n++] = *e;
