@@ -114,10 +114,11 @@ static int known_by_path(const void *a, const void *b, void *names) {
                 (const char *)names + ((const known *)b)->path);
 }
 
-/* Sort by path.  A table scan reads the notes in the order they were
-** added, which is path order but for the notes added one at a time since
-** the last full load: those few are set aside, sorted, and merged back,
-** so the usual cost is one pass and not a full sort. */
+/* Sort by path (BINARY collation = strcmp).  A table scan reads the
+** notes in the order they were added, which is path order but for the
+** notes added one at a time since the last full load: those few are set
+** aside, sorted, and merged back, so the usual cost is one pass and not
+** a full sort. */
 static void sort_known(known_list *l) {
   char *names = l->names.p;
   known_list stray = {0};
@@ -140,11 +141,11 @@ static void sort_known(known_list *l) {
   free(stray.v);
 }
 
-/* Sort what was read by path (BINARY collation = strcmp) and keep each
-** note once. */
-static void finish_known(known_list *out) {
-  sort_known(out);
-  size_t k = 0; /* overlapping scopes ("a", "a/b.md") list a note twice */
+/* Keep each note of the sorted list once: overlapping scopes ("a",
+** "a/b.md") list a note twice.  A whole-index read or distinct folders
+** cannot, and skip this pass. */
+static void drop_repeats(known_list *out) {
+  size_t k = 0;
   for (size_t i = 0; i < out->n; i++)
     if (!k || strcmp(KNOWN_PATH(out, &out->v[k - 1]),
                      KNOWN_PATH(out, &out->v[i])) != 0)
@@ -162,7 +163,8 @@ static int load_known(sqlite3 *db, const scope *sc, known_list *out) {
     if (rc == SQLITE_OK)
       rc = add_known(db, known_sql[2], sc->paths[i], NULL, out);
   }
-  finish_known(out);
+  sort_known(out);
+  if (sc->paths) drop_repeats(out);
   return rc;
 }
 
@@ -399,7 +401,7 @@ static int known_of(sqlite3 *db, const changed *c, known_list *kn) {
     rc = len ? add_known(db, known_sql[2], c->dirs[d], &len, kn)
              : add_known(db, known_sql[0], NULL, &len, kn);
   }
-  finish_known(kn);
+  sort_known(kn);
   return rc;
 }
 

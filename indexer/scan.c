@@ -270,10 +270,10 @@ static void stat_folder(int dfd, size_t skip, scan_entry *v, size_t n) {
   else stat_range(&b);
 }
 
-/* Drop the entries marked GONE from l->v[from..], counting them. */
-static void drop_gone(scan_list *l, size_t from, long *skipped) {
-  size_t k = from;
-  for (size_t i = from; i < l->n; i++) {
+/* Drop the entries marked GONE from l, counting them. */
+static void drop_gone(scan_list *l, long *skipped) {
+  size_t k = 0;
+  for (size_t i = 0; i < l->n; i++) {
     if (l->v[i].size == GONE) {
       (*skipped)++;
     } else {
@@ -468,7 +468,7 @@ static void walk(worker *w, dir_job *j) {
   }
   buf_free(&path);
   stat_folder(j->fd, f->skip, f->notes.v, f->notes.n);
-  drop_gone(&f->notes, 0, &w->skipped);
+  drop_gone(&f->notes, &w->skipped);
   w->found += f->notes.n;
   f->sum = sum_notes(&f->notes);
   if (f->notes.n > 1)
