@@ -30,6 +30,22 @@
 ** words let through are stemmed by porter over "cnsone", a tokenizer that
 ** hands porter its whole input as one token, so they get exactly the stem
 ** cns gives them.
+**
+** Tapes.  FTS5 tokenizes a row inside the INSERT, on the thread that
+** writes, and in a full index that thread is the one the load waits
+** for (the other reads, parses and compresses).  So the feed thread
+** also runs cns over the four columns of each note and records the
+** tokens it gives on a tape (tok_record); the writer arms the tape
+** around the INSERT (tok_replay_arm), and the "cns" FTS5 instance, asked
+** to tokenize a document text equal byte for byte to one on the tape,
+** hands back the recorded tokens instead of computing them.  Equal text
+** through the same tokenizer gives the same tokens, so the index cannot
+** tell the difference (`cnsearch check` indexes note_doc afresh and
+** compares); any other text -- a delete, a query, a page, a column the
+** tape lacks -- is tokenized as always.  Where a tape is armed is per
+** connection (tok_replay): tok_register() hangs it on the registration of
+** "cns" itself, FTS5's instances of cns on that connection read it, and
+** tok_ctx's instances (the feed's, on its own thread) never do.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -141,15 +157,28 @@ static int base_tokenize(Fts5Tokenizer *t, void *ctx, int flags,
 
 /* ---- cns: porter over cnsbase --------------------------------------- */
 
+/* What "cns" is registered with, once per connection: FTS5's API and the
+** tape the connection's writer armed, if any.  FTS5 frees it with the
+** connection (replay_free). */
+struct tok_replay {
+  fts5_api *api;
+  const tok_tape *armed;
+};
+
+static void replay_free(void *p) { free(p); }
+
 typedef struct cns_tok {
   fts5_tokenizer porter;
   Fts5Tokenizer *inst;
+  tok_replay *replay;
 } cns_tok;
 
 static int cns_create(void *ud, const char **argv, int argc,
                       Fts5Tokenizer **out) {
-  fts5_api *api = ud;
+  tok_replay *r = ud;
+  fts5_api *api = r->api;
   cns_tok *c = cns_xcalloc(1, sizeof *c);
+  c->replay = r;
   void *pud = NULL;
   static const char *args[] = {"cnsbase"};
   int rc = api->xFindTokenizer(api, "porter", &pud, &c->porter);
@@ -168,12 +197,26 @@ static void cns_delete(Fts5Tokenizer *t) {
   free(c);
 }
 
-static int cns_tokenize(Fts5Tokenizer *t, void *ctx, int flags,
-                        const char *text, int n,
-                        int (*xToken)(void *, int, const char *, int, int,
-                                      int)) {
+typedef int (*tok_cb)(void *, int, const char *, int, int, int);
+
+/* cns itself, without a look at any tape. */
+static int cns_fresh(Fts5Tokenizer *t, void *ctx, int flags, const char *text,
+                     int n, tok_cb xToken) {
   cns_tok *c = (cns_tok *)t;
   return c->porter.xTokenize(c->inst, ctx, flags, text, n, xToken);
+}
+
+static int replay(const tok_tape *tape, const char *text, int n, void *ctx,
+                  tok_cb xToken, int *rc);
+
+static int cns_tokenize(Fts5Tokenizer *t, void *ctx, int flags,
+                        const char *text, int n, tok_cb xToken) {
+  const tok_tape *tape = ((cns_tok *)t)->replay->armed;
+  int rc;
+  if (tape && flags == FTS5_TOKENIZE_DOCUMENT &&
+      replay(tape, text, n, ctx, xToken, &rc))
+    return rc;
+  return cns_fresh(t, ctx, flags, text, n, xToken);
 }
 
 /* ---- cnsone: the whole input as one token --------------------------- */
@@ -201,8 +244,12 @@ int tok_register(sqlite3 *db) {
   fts5_tokenizer top = {cns_create, cns_delete, cns_tokenize};
   fts5_tokenizer one = {one_create, one_delete, one_tokenize};
   int rc = api->xCreateTokenizer(api, "cnsbase", api, &base, NULL);
-  if (rc == SQLITE_OK)
-    rc = api->xCreateTokenizer(api, "cns", api, &top, NULL);
+  if (rc == SQLITE_OK) {
+    tok_replay *r = cns_xcalloc(1, sizeof *r);
+    r->api = api;
+    rc = api->xCreateTokenizer(api, "cns", r, &top, replay_free);
+    if (rc != SQLITE_OK) free(r); /* FTS5 keeps it only once registered */
+  }
   if (rc == SQLITE_OK)
     rc = api->xCreateTokenizer(api, "cnsone", api, &one, NULL);
   return rc;
@@ -286,7 +333,7 @@ int tok_run(tok_ctx *t, const char *text, size_t len, int query,
   collect_ctx c = {out, base};
   if (len > 0x7fffffff) return SQLITE_TOOBIG;
   int flags = query ? FTS5_TOKENIZE_QUERY : FTS5_TOKENIZE_DOCUMENT;
-  return t->api.xTokenize(t->inst, &c, flags, text, (int)len, collect);
+  return cns_fresh(t->inst, &c, flags, text, (int)len, collect);
 }
 
 typedef struct sieve_ctx {
@@ -332,4 +379,107 @@ void tok_list_free(tok_list *l) {
   buf_free(&l->pool);
   l->v = NULL;
   l->n = l->cap = 0;
+}
+
+/* ---- tapes: tokens recorded on one thread, replayed on another ------ */
+
+/* A token on a tape: varint (n << 1 | colocated), its n bytes, varint
+** start, varint end.  Varints are LEB128: 7 bits a byte, low first. */
+static size_t put_varint(unsigned char *p, unsigned long long v) {
+  size_t i = 0;
+  while (v >= 0x80) {
+    p[i++] = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  p[i++] = (unsigned char)v;
+  return i;
+}
+
+static const unsigned char *get_varint(const unsigned char *p,
+                                       const unsigned char *end,
+                                       unsigned long long *v) {
+  unsigned long long x = 0;
+  for (int shift = 0; p < end && shift < 64; shift += 7) {
+    x |= (unsigned long long)(*p & 0x7f) << shift;
+    if (!(*p++ & 0x80)) {
+      *v = x;
+      return p;
+    }
+  }
+  return NULL;
+}
+
+static int record_cb(void *arg, int tflags, const char *t, int n, int start,
+                     int end) {
+  buf *b = arg;
+  unsigned char head[30];
+  size_t k = put_varint(head, (unsigned long long)n << 1 |
+                                  ((tflags & FTS5_TOKEN_COLOCATED) != 0));
+  buf_add(b, head, k);
+  buf_add(b, t, (size_t)n);
+  k = put_varint(head, (unsigned)start);
+  k += put_varint(head + k, (unsigned)end);
+  buf_add(b, head, k);
+  return SQLITE_OK;
+}
+
+int tok_record(tok_ctx *t, const char *text, size_t len, tok_tape *tape) {
+  if (tape->n == TOK_TAPE_TEXTS) return SQLITE_FULL;
+  if (len > 0x7fffffff) return SQLITE_TOOBIG;
+  size_t off = tape->b.len;
+  int rc = cns_fresh(t->inst, &tape->b, FTS5_TOKENIZE_DOCUMENT, text,
+                     (int)len, record_cb);
+  if (rc != SQLITE_OK) {
+    tape->b.len = off; /* as if never recorded: that text is tokenized */
+    return rc;
+  }
+  tape->v[tape->n++] = (tok_taped){text, len, off, tape->b.len};
+  return SQLITE_OK;
+}
+
+size_t tok_tape_bytes(const tok_tape *tape) { return tape->b.cap; }
+
+void tok_tape_free(tok_tape *tape) {
+  buf_free(&tape->b);
+  memset(tape, 0, sizeof *tape);
+}
+
+tok_replay *tok_replay_of(sqlite3 *db) {
+  fts5_api *api = tok_fts5_api(db);
+  fts5_tokenizer t;
+  void *ud = NULL;
+  if (!api || api->xFindTokenizer(api, "cns", &ud, &t) != SQLITE_OK)
+    return NULL;
+  return ud;
+}
+
+void tok_replay_arm(tok_replay *r, const tok_tape *tape) { r->armed = tape; }
+
+/* Hand FTS5 the tokens recorded for text, if the tape holds text; 0 when
+** it does not (the caller tokenizes), else 1 with the callback's code in
+** *rc. */
+static int replay(const tok_tape *tape, const char *text, int n, void *ctx,
+                  tok_cb xToken, int *rc) {
+  const tok_taped *k = NULL;
+  for (size_t i = 0; i < tape->n && !k; i++)
+    if (tape->v[i].len == (size_t)n &&
+        (n == 0 || tape->v[i].text == text ||
+         !memcmp(tape->v[i].text, text, (size_t)n)))
+      k = &tape->v[i];
+  if (!k) return 0;
+  const unsigned char *p = (const unsigned char *)tape->b.p + k->off;
+  const unsigned char *end = (const unsigned char *)tape->b.p + k->end;
+  *rc = SQLITE_OK;
+  while (*rc == SQLITE_OK && p < end) {
+    unsigned long long head, start, stop;
+    p = get_varint(p, end, &head);
+    if (!p || (size_t)(end - p) < head >> 1) return *rc = SQLITE_CORRUPT, 1;
+    const char *t = (const char *)p;
+    p += head >> 1;
+    if (!(p = get_varint(p, end, &start)) || !(p = get_varint(p, end, &stop)))
+      return *rc = SQLITE_CORRUPT, 1;
+    *rc = xToken(ctx, head & 1 ? FTS5_TOKEN_COLOCATED : 0, t, (int)(head >> 1),
+                 (int)start, (int)stop);
+  }
+  return 1;
 }

@@ -146,6 +146,35 @@ int tok_sieve(tok_ctx *t, const char *text, size_t len,
 void tok_list_free(tok_list *l);
 const char *tok_text(const tok_list *l, size_t i);
 
+/* A tape: the tokens cns gives some texts, recorded on one thread
+** (tok_record) for FTS5 to take on the writer's (tok_replay_arm).  It
+** borrows the texts, which must outlive it unchanged; the owner frees it
+** with tok_tape_free().  A zeroed tape is empty and valid. */
+#define TOK_TAPE_TEXTS 4
+typedef struct tok_taped {
+  const char *text;
+  size_t len;
+  size_t off, end;  /* its tokens: b.p[off, end) */
+} tok_taped;
+typedef struct tok_tape {
+  buf b;
+  tok_taped v[TOK_TAPE_TEXTS];
+  size_t n;
+} tok_tape;
+/* Record the document-mode tokens of text; an SQLite code (on failure the
+** tape is as it was, and that text will be tokenized as usual). */
+int tok_record(tok_ctx *t, const char *text, size_t len, tok_tape *tape);
+size_t tok_tape_bytes(const tok_tape *tape); /* the memory it holds */
+void tok_tape_free(tok_tape *tape);
+/* The connection's replay point: while a tape is armed, FTS5's "cns"
+** instances on that connection take the tokens of any document text the
+** tape holds from it.  Arm it around one statement on the connection's
+** own thread, and disarm (tape NULL) before the tape changes or goes.
+** tok_replay_of() is NULL only if cns is not registered on db. */
+typedef struct tok_replay tok_replay;
+tok_replay *tok_replay_of(sqlite3 *db);
+void tok_replay_arm(tok_replay *r, const tok_tape *tape);
+
 /* ---------------------------------------------------------------- indexer/md.c
 ** Markdown (CommonMark + GFM, through md4c) to the structure the index
 ** keeps: the title, front matter fields, sections (the source under each
@@ -269,9 +298,11 @@ int store_put_note(store *st, const char *path, long long size,
                    long long mtime, const char *text, size_t len,
                    const md_note *md, buf *err);
 /* The same in two steps: store_doc_make() does all that needs no SQL
-** (any thread, with its own zip_ctx); store_put_doc() writes.  A doc
-** borrows path, text and md, which must outlive it; store_doc_free()
-** frees what it owns. */
+** (any thread, with its own zip_ctx, and its own tok_ctx or NULL: with
+** one it records the tokens of the FTS5 columns, which the insert then
+** replays instead of tokenizing on the writer); store_put_doc() writes.
+** A doc borrows path, text and md, which must outlive it;
+** store_doc_free() frees what it owns. */
 typedef struct store_doc {
   const char *path;
   long long size, mtime;
@@ -282,8 +313,9 @@ typedef struct store_doc {
   buf heads, links;  /* the FTS heading and link columns */
   buf z;             /* the compressed text */
   char **targets;    /* link.target of each link (NULL: leads nowhere) */
+  tok_tape tape;     /* the FTS5 columns' tokens, when made with a tok_ctx */
 } store_doc;
-void store_doc_make(store_doc *d, zip_ctx *z, const char *path,
+void store_doc_make(store_doc *d, zip_ctx *z, tok_ctx *tok, const char *path,
                     long long size, long long mtime, const char *text,
                     size_t len, const md_note *md);
 void store_doc_free(store_doc *d);
@@ -329,8 +361,9 @@ int store_prune_pages(store *st, long *n, buf *err);
 ** given, a bounded distance ahead of the caller (who writes them).
 ** feed_next() returns the next item (NULL after the last), which the
 ** caller hands back with feed_release() before asking for another;
-** feed_end() stops and frees everything, released or not.  root and v
-** must outlive the feed. */
+** feed_end() stops and frees everything, released or not.  db, root and
+** v must outlive the feed; db is only read from, by feed_start(), for
+** the thread's own tokenizer. */
 typedef struct feed_item {
   const scan_entry *e;
   int ok;            /* 0: unreadable or unparsable; skip it */
@@ -341,7 +374,8 @@ typedef struct feed_item {
   store_doc doc;     /* ready to write when ok */
 } feed_item;
 typedef struct feed feed;
-feed *feed_start(const char *root, const scan_entry *const *v, size_t n);
+feed *feed_start(sqlite3 *db, const char *root, const scan_entry *const *v,
+                 size_t n);
 feed_item *feed_next(feed *f);
 void feed_release(feed *f, feed_item *it);
 void feed_end(feed *f);

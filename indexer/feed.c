@@ -1,22 +1,26 @@
 /*
 ** feed.c -- read and parse notes on a second thread, ahead of the writer.
 **
-** Adding a note is two jobs of similar weight: reading, parsing (md.c)
-** and compressing it (store_doc_make), which touch no shared state, and
-** writing it to SQLite, which must happen on the connection's thread, in
-** one transaction.  On two cores they overlap: a feed runs the first job
+** Adding a note is two jobs of similar weight: reading, parsing (md.c),
+** compressing and tokenizing it (store_doc_make), which touch no shared
+** state, and writing it to SQLite, which must happen on the connection's
+** thread, in one transaction.  FTS5 tokenizes inside the insert, so the
+** feed records the tokens on a tape that the insert replays (tok.c):
+** without that, the writer did the tokenizing too and waited on itself
+** while the feed sat idle.  On two cores they overlap: a feed runs the first job
 ** for the notes of an update, in order, on its own thread, while the
 ** caller writes the ones already done.  The caller takes notes in the
 ** order it gave them, so the index is the same as without the thread.
 **
-** The feed runs at most FEED_SLOTS notes and FEED_BYTES of text ahead
-** (always at least one), so memory stays bounded whatever the notes'
-** sizes.  A small update (fewer than FEED_MIN_THREAD notes, like the one
-** file a user just saved) does the work inline: a thread would cost more
-** than it saves.  Signals stay with the caller's thread, which alone
+** The feed runs at most FEED_SLOTS notes and FEED_BYTES of text and
+** tapes ahead (always at least one), so memory stays bounded whatever the
+** notes' sizes.  A small update (fewer than FEED_MIN_THREAD notes, like
+** the one file a user just saved) does the work inline, and records no
+** tape, which would only add a copy there: a thread would cost more than
+** it saves.  Signals stay with the caller's thread, which alone
 ** acts on an interrupt; feed_end() stops the thread wherever it is.
 **
-** Ownership: feed_start() copies nothing -- root and the entries must
+** Ownership: feed_start() copies nothing -- db, root and the entries must
 ** outlive the feed.  Each item belongs to the feed; the caller hands it
 ** back with feed_release() before taking the next.
 */
@@ -42,6 +46,7 @@ struct feed {
   size_t queued_bytes; /* text held by made, unreleased items */
   int stop, threaded;
   zip_ctx *zip;        /* the making thread's */
+  tok_ctx *tok;        /* the thread's tokenizer; NULL: record no tapes */
   pthread_t th;
   pthread_mutex_t mu;
   pthread_cond_t can_make, can_take;
@@ -79,8 +84,8 @@ static char *fallback_title(const char *rel) {
                                                : strlen(base));
 }
 
-static void make_item(const char *root, zip_ctx *zip, const scan_entry *e,
-                      feed_item *it) {
+static void make_item(const char *root, zip_ctx *zip, tok_ctx *tok,
+                      const scan_entry *e, feed_item *it) {
   struct stat sb;
   memset(it, 0, sizeof *it);
   it->e = e;
@@ -92,7 +97,7 @@ static void make_item(const char *root, zip_ctx *zip, const scan_entry *e,
   if (md_note_parse(it->text, it->len, it->title, &it->md) != CNS_OK) return;
   long long mtime =
       (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
-  store_doc_make(&it->doc, zip, e->path, (long long)sb.st_size, mtime,
+  store_doc_make(&it->doc, zip, tok, e->path, (long long)sb.st_size, mtime,
                  it->text, it->len, &it->md);
   it->ok = 1;
 }
@@ -106,6 +111,11 @@ static void free_item(feed_item *it) {
 }
 
 /* ---- the thread ----------------------------------------------------- */
+
+/* What an item holds that counts against FEED_BYTES. */
+static size_t item_bytes(const feed_item *it) {
+  return it->len + tok_tape_bytes(&it->doc.tape);
+}
 
 static int has_room(const feed *f) {
   size_t ahead = f->made - f->taken;
@@ -121,9 +131,9 @@ static void *run(void *arg) {
     size_t i = f->made;
     pthread_mutex_unlock(&f->mu);
     feed_item *it = &f->ring[i % FEED_SLOTS];
-    make_item(f->root, f->zip, f->v[i], it);
+    make_item(f->root, f->zip, f->tok, f->v[i], it);
     pthread_mutex_lock(&f->mu);
-    f->queued_bytes += it->len;
+    f->queued_bytes += item_bytes(it);
     f->made++;
     pthread_cond_signal(&f->can_take);
   }
@@ -133,7 +143,8 @@ static void *run(void *arg) {
 
 /* ---- the caller's side ---------------------------------------------- */
 
-feed *feed_start(const char *root, const scan_entry *const *v, size_t n) {
+feed *feed_start(sqlite3 *db, const char *root, const scan_entry *const *v,
+                 size_t n) {
   feed *f = cns_xcalloc(1, sizeof *f);
   f->root = root;
   f->v = v;
@@ -143,8 +154,15 @@ feed *feed_start(const char *root, const scan_entry *const *v, size_t n) {
   pthread_cond_init(&f->can_make, NULL);
   pthread_cond_init(&f->can_take, NULL);
   /* without a thread (too few notes, or none to be had) feed_next()
-  ** makes each item itself */
+  ** makes each item itself; without a tokenizer (tok_open failed) the
+  ** writer tokenizes, as it would anyway */
+  if (n >= FEED_MIN_THREAD && tok_open(db, &f->tok) != SQLITE_OK)
+    f->tok = NULL;
   f->threaded = n >= FEED_MIN_THREAD && cns_spawn(&f->th, run, f);
+  if (!f->threaded) {
+    tok_close(f->tok);
+    f->tok = NULL;
+  }
   return f;
 }
 
@@ -152,7 +170,7 @@ feed_item *feed_next(feed *f) {
   if (f->taken == f->n) return NULL;
   feed_item *it = &f->ring[f->taken % FEED_SLOTS];
   if (!f->threaded) {
-    make_item(f->root, f->zip, f->v[f->taken], it);
+    make_item(f->root, f->zip, NULL, f->v[f->taken], it);
     f->made = f->taken + 1;
     return it;
   }
@@ -163,7 +181,7 @@ feed_item *feed_next(feed *f) {
 }
 
 void feed_release(feed *f, feed_item *it) {
-  size_t len = it->len;
+  size_t len = item_bytes(it);
   free_item(it);
   pthread_mutex_lock(&f->mu);
   if (f->threaded) f->queued_bytes -= len;
@@ -187,5 +205,6 @@ void feed_end(feed *f) {
   pthread_cond_destroy(&f->can_make);
   pthread_cond_destroy(&f->can_take);
   zip_free(f->zip);
+  tok_close(f->tok);
   free(f);
 }

@@ -242,7 +242,7 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
       rc = cns_dberr(h, "update the index");
   if (!rc && p->bulk && (rc = store_bulk(st, 1, &h->err)) != CNS_OK)
     rc = cns_dberr(h, "update the index");
-  feed *f = rc ? NULL : feed_start(h->root, p->add, p->nadd);
+  feed *f = rc ? NULL : feed_start(h->db, h->root, p->add, p->nadd);
   feed_item *it;
   for (size_t i = 0; !rc && (it = feed_next(f)) != NULL; i++) {
     if (h->interrupted) rc = cns_seterr(h, CNS_EINTR, "interrupted");

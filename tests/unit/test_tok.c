@@ -128,13 +128,24 @@ static int same_kept(const tok_list *all, const unsigned char *keep,
   return k == got->n;
 }
 
+/* Pieces that random texts are made of: folding, stems, marks, spaces. */
+static const char *piece[] = {
+    "paper", "Papers", "APPLE", "apply", "\xc3\xa9t\xc3\xa9", "\xc3\x89" "cole",
+    "\xc3\x9c" "ber", "c++", "C#", "x+y", "+p", "#a", "3.5", "7B-class",
+    "e-mail", "a_b", "(paper)", "foo/paper", "\xc2\xa0", " ", "  ", "\t",
+    "\n", "\r\n", "\f", ".", ",", "-", "happy", "happiness", "ran"};
+static const size_t np = sizeof piece / sizeof *piece;
+
+/* A text of min to min+span-1 random pieces, from *seed. */
+static void random_text(unsigned *seed, int min, int span, buf *text) {
+  int n = min + (int)((*seed = *seed * 1103515245u + 12345u) >> 16) % span;
+  for (int i = 0; i < n; i++) {
+    *seed = *seed * 1103515245u + 12345u;
+    buf_adds(text, piece[(*seed >> 16) % np]);
+  }
+}
+
 static void test_sieve(void) {
-  static const char *piece[] = {
-      "paper", "Papers", "APPLE", "apply", "\xc3\xa9t\xc3\xa9", "\xc3\x89" "cole",
-      "\xc3\x9c" "ber", "c++", "C#", "x+y", "+p", "#a", "3.5", "7B-class",
-      "e-mail", "a_b", "(paper)", "foo/paper", "\xc2\xa0", " ", "  ", "\t",
-      "\n", "\r\n", "\f", ".", ",", "-", "happy", "happiness", "ran"};
-  const size_t np = sizeof piece / sizeof *piece;
   static const char *keeps[] = {"p", "a", "e", "c", "3", "u", "h", "x", "pa"};
   tok_ctx *t;
   CHECK_INT(tok_open(db, &t), SQLITE_OK);
@@ -142,11 +153,7 @@ static void test_sieve(void) {
   int bad = 0;
   for (int round = 0; round < 2000; round++) {
     buf text = BUF_INIT;
-    int n = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 40;
-    for (int i = 0; i < n; i++) {
-      seed = seed * 1103515245u + 12345u;
-      buf_adds(&text, piece[(seed >> 16) % np]);
-    }
+    random_text(&seed, 1, 40, &text);
     tok_list all = {0};
     tok_run(t, text.p, text.len, 0, &all);
     for (size_t k = 0; k < sizeof keeps / sizeof *keeps; k++) {
@@ -165,12 +172,126 @@ static void test_sieve(void) {
   tok_close(t);
 }
 
+/* Rows of FTS5 table a whose instances (term, doc, col, offset) are not
+** in b's, plus the same the other way round, plus 0 if a has none. */
+static int instances_differ(const char *a, const char *b) {
+  char *sql = cns_xasprintf(
+      "CREATE VIRTUAL TABLE temp.va USING fts5vocab(main, %s, instance);"
+      "CREATE VIRTUAL TABLE temp.vb USING fts5vocab(main, %s, instance);",
+      a, b);
+  CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  free(sql);
+  sqlite3_stmt *st;
+  int n = -1;
+  CHECK_INT(sqlite3_prepare_v2(
+                db,
+                "SELECT (SELECT count(*) FROM (SELECT * FROM va EXCEPT "
+                "SELECT * FROM vb)) + (SELECT count(*) FROM (SELECT * FROM vb "
+                "EXCEPT SELECT * FROM va)) + ((SELECT count(*) FROM va) = 0)",
+                -1, &st, NULL),
+            SQLITE_OK);
+  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  CHECK_INT(sqlite3_exec(db, "DROP TABLE temp.va; DROP TABLE temp.vb", NULL,
+                         NULL, NULL),
+            SQLITE_OK);
+  return n;
+}
+
+/* Insert text into FTS5 table `table`, column c of (a, b, c, d), with tape
+** armed (NULL: none). */
+static void insert_armed(const char *table, int c, const char *text,
+                         const tok_tape *tape) {
+  char *sql = cns_xasprintf("INSERT INTO %s(%c) VALUES(?)", table, 'a' + c);
+  sqlite3_stmt *st;
+  CHECK_INT(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  free(sql);
+  sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+  tok_replay *r = tok_replay_of(db);
+  CHECK(r != NULL);
+  if (r) tok_replay_arm(r, tape);
+  CHECK_INT(sqlite3_step(st), SQLITE_DONE);
+  if (r) tok_replay_arm(r, NULL);
+  sqlite3_finalize(st);
+}
+
+static int count_where(const char *sql) {
+  sqlite3_stmt *st;
+  int n = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+/* Tapes: FTS5 fed recorded tokens indexes exactly what it indexes when it
+** tokenizes itself, and the tape is really what it takes. */
+static void test_tape(void) {
+  unsigned seed = 777;
+  int taped = 0; /* texts recorded */
+  CHECK_INT(sqlite3_exec(db,
+                         "CREATE VIRTUAL TABLE ta USING fts5(a, b, c, d, "
+                         "tokenize='cns');"
+                         "CREATE VIRTUAL TABLE tb USING fts5(a, b, c, d, "
+                         "tokenize='cns');",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+  tok_ctx *t;
+  CHECK_INT(tok_open(db, &t), SQLITE_OK);
+  for (int row = 0; row < 300; row++) {
+    buf text = BUF_INIT;
+    random_text(&seed, 0, 60, &text);
+    const char *s = text.p ? text.p : "";
+    tok_tape tape = {0};
+    taped += tok_record(t, s, text.len, &tape) == SQLITE_OK;
+    insert_armed("ta", row % 4, s, &tape); /* replayed */
+    insert_armed("tb", row % 4, s, NULL);  /* tokenized by FTS5 */
+    tok_tape_free(&tape);
+    buf_free(&text);
+  }
+  CHECK_INT(taped, 300);
+  CHECK_INT(instances_differ("ta", "tb"), 0);
+
+  /* A tape of one text, claiming to be another: FTS5 takes the tokens
+  ** from the tape (so the check above compared replayed tokens), and a
+  ** text the tape does not hold is tokenized afresh. */
+  static const char said[] = "zebra quagga", other[] = "okapi tapir";
+  tok_tape tape = {0};
+  CHECK_INT(tok_record(t, said, strlen(said), &tape), SQLITE_OK);
+  tape.v[0].text = other;
+  tape.v[0].len = strlen(other);
+  insert_armed("ta", 0, other, &tape);
+  CHECK_INT(count_where("SELECT count(*) FROM ta WHERE ta MATCH 'zebra'"), 1);
+  CHECK_INT(count_where("SELECT count(*) FROM ta WHERE ta MATCH 'okapi'"), 0);
+  insert_armed("ta", 0, "gnu dingo", &tape);
+  CHECK_INT(count_where("SELECT count(*) FROM ta WHERE ta MATCH 'dingo'"), 1);
+  /* a query is never taken from a tape, even one holding its text */
+  tok_replay *r = tok_replay_of(db);
+  if (r) tok_replay_arm(r, &tape);
+  CHECK_INT(count_where("SELECT count(*) FROM ta WHERE ta MATCH "
+                        "'\"okapi tapir\"'"),
+            0);
+  if (r) tok_replay_arm(r, NULL);
+  tok_tape_free(&tape);
+
+  /* a full tape refuses a fifth text and keeps the four */
+  for (int i = 0; i < TOK_TAPE_TEXTS; i++)
+    CHECK_INT(tok_record(t, said, strlen(said), &tape), SQLITE_OK);
+  size_t len = tape.b.len;
+  CHECK(tok_record(t, said, strlen(said), &tape) != SQLITE_OK);
+  CHECK(tape.n == TOK_TAPE_TEXTS && tape.b.len == len);
+  tok_tape_free(&tape);
+  tok_close(t);
+}
+
 int main(void) {
   setup();
   test_forms();
   test_offsets();
   test_findable();
   test_sieve();
+  test_tape();
   sqlite3_close(db);
   return check_done("test_tok");
 }
