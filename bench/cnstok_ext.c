@@ -19,6 +19,7 @@ SQLITE_EXTENSION_INIT1
 #include "core/mem.c"
 #include "core/buf.c"
 #include "core/tok.c"
+#include "core/tri.c"
 
 /* The entry point the shell looks for when loading "cnstok"; the only
 ** symbol exported (the build uses -fvisibility=hidden). */
@@ -27,8 +28,9 @@ int sqlite3_cnstok_init(sqlite3 *db, char **errmsg,
                         const sqlite3_api_routines *api) {
   SQLITE_EXTENSION_INIT2(api);
   int rc = tok_register(db);
+  if (rc == SQLITE_OK) rc = tri_register(db);
   if (rc != SQLITE_OK && errmsg)
-    *errmsg = sqlite3_mprintf("cannot register the cns tokenizer: %s",
+    *errmsg = sqlite3_mprintf("cannot register the cns tokenizers: %s",
                               sqlite3_errmsg(db));
   return rc;
 }

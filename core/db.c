@@ -138,6 +138,9 @@ static int setup_connection(cns *h) {
   if (tok_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register the tokenizer: %s",
                       sqlite3_errmsg(h->db));
+  if (tri_register(h->db) != SQLITE_OK)
+    return cns_seterr(h, CNS_EDB, "cannot register the regex tokenizer: %s",
+                      sqlite3_errmsg(h->db));
   if (zip_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register unpack(): %s",
                       sqlite3_errmsg(h->db));

@@ -175,6 +175,11 @@ typedef struct tok_replay tok_replay;
 tok_replay *tok_replay_of(sqlite3 *db);
 void tok_replay_arm(tok_replay *r, const tok_tape *tape);
 
+/* ---------------------------------------------------------------- core/tri.c
+** The regex index's tokenizer, "cnstri": FTS5's trigram, giving each
+** trigram of a document once (the index is detail='none'). */
+int tri_register(sqlite3 *db);
+
 /* ---------------------------------------------------------------- indexer/md.c
 ** Markdown (CommonMark + GFM, through md4c) to the structure the index
 ** keeps: the title, front matter fields, sections (the source under each
@@ -277,7 +282,7 @@ size_t scan_dir_len(const char *path);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 10 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 11 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;

@@ -47,9 +47,10 @@
 **       is an external-content table: the text lives once, in note, and
 **       deleting a row re-supplies the old values from note_doc, so
 **       the two can never disagree.
-**   note_tri USING fts5(body, content='note_tri_doc', tokenize='trigram',
+**   note_tri USING fts5(body, content='note_tri_doc', tokenize='cnstri',
 **                       detail='none')
-**       Every three-character sequence of every note, without positions:
+**       Every three-character sequence of every note, without positions
+**       (tri.c's cnstri: FTS5's trigram, each trigram of a note once):
 **       regex search asks it for the notes holding all the trigrams of
 **       the literals a pattern requires, and runs PCRE2 on those alone.
 **       It costs as much to build as the word index, so it is built on
@@ -157,7 +158,7 @@ static const char *schema_sql =
     /* 32 MB of terms before a flush: far fewer segment merges */
     "INSERT INTO note_fts(note_fts, rank) VALUES('hashsize', 33554432);\n"
     "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note_tri_doc',\n"
-    "  content_rowid='id', tokenize='trigram', detail='none');\n"
+    "  content_rowid='id', tokenize='cnstri', detail='none');\n"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;\n"
     /* each folder's notes in brief (scan_dir): what an update compares */
     "CREATE TABLE folder(\n"

@@ -5,7 +5,9 @@
 ** condition and the test goes on.  CHECK_STR and CHECK_INT print both
 ** values.  check_done() prints "# counts PASSED FAILED" for tests/run,
 ** which adds every program's counts into the suite's closing line, and
-** returns the exit status (0 only when nothing failed).
+** returns the exit status (0 only when nothing failed).  check_sql_int()
+** reads one number from a database, for tests that include sqlite3.h
+** first.
 */
 #ifndef CHECK_H
 #define CHECK_H
@@ -37,6 +39,20 @@ static int check_passed, check_failed;
               __FILE__, __LINE__, #got, g_ ? g_ : "(null)",               \
               w_ ? w_ : "(null)"); }                                      \
   } while (0)
+
+#ifdef SQLITE_OK
+/* The first column of the first row of sql on db as an int; -1 when the
+** statement fails or gives no row. */
+static inline int check_sql_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st;
+  int n = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+#endif
 
 static inline int check_done(const char *name) {
   printf("%s: %d passed, %d failed\n# counts %d %d\n", name, check_passed,

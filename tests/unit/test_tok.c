@@ -215,16 +215,6 @@ static void insert_armed(const char *table, int c, const char *text,
   sqlite3_finalize(st);
 }
 
-static int count_where(const char *sql) {
-  sqlite3_stmt *st;
-  int n = -1;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    n = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  return n;
-}
-
 /* Tapes: FTS5 fed recorded tokens indexes exactly what it indexes when it
 ** tokenizes itself, and the tape is really what it takes. */
 static void test_tape(void) {
@@ -262,14 +252,14 @@ static void test_tape(void) {
   tape.v[0].text = other;
   tape.v[0].len = strlen(other);
   insert_armed("ta", 0, other, &tape);
-  CHECK_INT(count_where("SELECT count(*) FROM ta WHERE ta MATCH 'zebra'"), 1);
-  CHECK_INT(count_where("SELECT count(*) FROM ta WHERE ta MATCH 'okapi'"), 0);
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM ta WHERE ta MATCH 'zebra'"), 1);
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM ta WHERE ta MATCH 'okapi'"), 0);
   insert_armed("ta", 0, "gnu dingo", &tape);
-  CHECK_INT(count_where("SELECT count(*) FROM ta WHERE ta MATCH 'dingo'"), 1);
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM ta WHERE ta MATCH 'dingo'"), 1);
   /* a query is never taken from a tape, even one holding its text */
   tok_replay *r = tok_replay_of(db);
   if (r) tok_replay_arm(r, &tape);
-  CHECK_INT(count_where("SELECT count(*) FROM ta WHERE ta MATCH "
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM ta WHERE ta MATCH "
                         "'\"okapi tapir\"'"),
             0);
   if (r) tok_replay_arm(r, NULL);

@@ -1,0 +1,147 @@
+/*
+** tri.c -- the regex index's tokenizer: FTS5's trigram, each trigram once.
+**
+** The regex index (note_tri in store.c) is detail='none': for each
+** trigram it keeps the notes that hold it, and nothing about how often or
+** where.  Yet FTS5's trigram tokenizer hands the index every trigram of
+** the text, and FTS5 looks each one up in its in-memory hash before it
+** finds the note already there: a 180 KB note has 184,773 trigrams and
+** 10,860 distinct ones, and the generated notes 2.5 trigrams for each
+** distinct one.  That lookup was most of the cost of building the regex
+** index and of re-indexing a large note once it exists (a delete hands
+** FTS5 the old text's trigrams, the insert the new one's).
+**
+** "cnstri" is FTS5's "trigram" (its default options: case folded,
+** diacritics kept) with the repeats left out when it tokenizes a document:
+** a small open-addressing set of the trigrams already given, keyed by
+** their bytes (at most three UTF-8 characters, so 12 bytes).  A detail=none
+** index built from the first occurrences is the same index, and a delete
+** gives the same trigrams as the insert did, since the same text gives the
+** same first occurrences.  Queries, and any token too long to key, pass
+** through untouched.  `cnsearch check` indexes the notes afresh with the
+** stock "trigram" and compares the two, term by term.
+*/
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "cnsint.h"
+
+/* A trigram's bytes, little end first and zero-padded, with its length in
+** the top byte; the all-zero key marks an empty slot (no token is
+** empty). */
+typedef struct tri_key {
+  uint64_t w[2];
+} tri_key;
+
+#define TRI_KEY_MAX 15 /* bytes a key holds */
+#define TRI_SET_MIN 1024
+#define TRI_SET_START_MAX 16384
+
+typedef struct tri_set {
+  tri_key *slot;
+  size_t cap, n; /* cap a power of two, n < cap / 2 */
+} tri_set;
+
+/* MurmurHash3's 64-bit finalizer over the two words: every key bit
+** reaches the low bits that pick the slot. */
+static size_t key_hash(const tri_key *k) {
+  uint64_t h = k->w[0] ^ (k->w[1] * 0x9e3779b97f4a7c15ULL);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return (size_t)(h ^ h >> 33);
+}
+
+static void set_grow(tri_set *s) {
+  tri_set g = {cns_xcalloc(s->cap * 2, sizeof *g.slot), s->cap * 2, s->n};
+  for (size_t i = 0; i < s->cap; i++) {
+    if (!s->slot[i].w[0] && !s->slot[i].w[1]) continue;
+    size_t j = key_hash(&s->slot[i]) & (g.cap - 1);
+    while (g.slot[j].w[0] || g.slot[j].w[1]) j = (j + 1) & (g.cap - 1);
+    g.slot[j] = s->slot[i];
+  }
+  free(s->slot);
+  *s = g;
+}
+
+/* Add k; 1 if it was not there yet. */
+static int set_add(tri_set *s, const tri_key *k) {
+  size_t j = key_hash(k) & (s->cap - 1);
+  for (;; j = (j + 1) & (s->cap - 1)) {
+    tri_key *e = &s->slot[j];
+    if (!e->w[0] && !e->w[1]) break;
+    if (e->w[0] == k->w[0] && e->w[1] == k->w[1]) return 0;
+  }
+  s->slot[j] = *k;
+  if (++s->n * 2 >= s->cap) set_grow(s);
+  return 1;
+}
+
+typedef struct tri_tok {
+  fts5_tokenizer parent;
+  Fts5Tokenizer *inst;
+} tri_tok;
+
+typedef struct tri_cb_ctx {
+  void *ctx;
+  int (*xToken)(void *, int, const char *, int, int, int);
+  tri_set seen;
+} tri_cb_ctx;
+
+static int first_only(void *arg, int tflags, const char *t, int n, int start,
+                      int end) {
+  tri_cb_ctx *c = arg;
+  if (n > 0 && n <= TRI_KEY_MAX) {
+    /* built in registers: a byte copy read back as words stalls */
+    tri_key k = {{0, (uint64_t)n << 56}};
+    for (int i = 0; i < n; i++)
+      k.w[i >> 3] |= (uint64_t)(unsigned char)t[i] << ((i & 7) * 8);
+    if (!set_add(&c->seen, &k)) return SQLITE_OK;
+  }
+  return c->xToken(c->ctx, tflags, t, n, start, end);
+}
+
+static int tri_create(void *ud, const char **argv, int argc,
+                      Fts5Tokenizer **out) {
+  fts5_api *api = ud;
+  tri_tok *t = cns_xcalloc(1, sizeof *t);
+  void *pud = NULL;
+  int rc = api->xFindTokenizer(api, "trigram", &pud, &t->parent);
+  if (rc == SQLITE_OK) rc = t->parent.xCreate(pud, argv, argc, &t->inst);
+  if (rc != SQLITE_OK) {
+    free(t);
+    return rc;
+  }
+  *out = (Fts5Tokenizer *)t;
+  return SQLITE_OK;
+}
+
+static void tri_delete(Fts5Tokenizer *p) {
+  tri_tok *t = (tri_tok *)p;
+  if (t) t->parent.xDelete(t->inst);
+  free(t);
+}
+
+static int tri_tokenize(Fts5Tokenizer *p, void *ctx, int flags,
+                        const char *text, int n,
+                        int (*xToken)(void *, int, const char *, int, int,
+                                      int)) {
+  tri_tok *t = (tri_tok *)p;
+  if (flags != FTS5_TOKENIZE_DOCUMENT)
+    return t->parent.xTokenize(t->inst, ctx, flags, text, n, xToken);
+  size_t cap = TRI_SET_MIN; /* room for a short note's; larger ones grow */
+  while (cap < (size_t)n / 2 && cap < TRI_SET_START_MAX) cap *= 2;
+  tri_cb_ctx c = {ctx, xToken, {cns_xcalloc(cap, sizeof(tri_key)), cap, 0}};
+  int rc = t->parent.xTokenize(t->inst, &c, flags, text, n, first_only);
+  free(c.seen.slot);
+  return rc;
+}
+
+int tri_register(sqlite3 *db) {
+  fts5_api *api = tok_fts5_api(db);
+  if (!api) return SQLITE_ERROR;
+  fts5_tokenizer tri = {tri_create, tri_delete, tri_tokenize};
+  return api->xCreateTokenizer(api, "cnstri", api, &tri, NULL);
+}
