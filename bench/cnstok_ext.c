@@ -1,12 +1,12 @@
 /*
-** cnstok_ext.c -- cnsearch's "cns" tokenizer as a loadable SQLite
-** extension, so that the sqlite3 shell can build the raw FTS5 tables the
-** benchmark compares cnsearch with:
+** cnstok_ext.c -- cnsearch's "cns" and "cnstri" tokenizers as a loadable
+** SQLite extension, so that the sqlite3 shell can build the raw FTS5
+** tables the benchmark compares cnsearch with:
 **
 **   sqlite3 x.db '.load build/bench/bench/cnstok' \
 **     "CREATE VIRTUAL TABLE f USING fts5(body, tokenize='cns')"
 **
-** It compiles core/tok.c (with buf.c and mem.c, which tok.c uses) into
+** It compiles core/tok.c and tri.c (with buf.c and mem.c) into
 ** this one file, after sqlite3ext.h: that header turns every sqlite3_*
 ** call in them into a call through the API table the shell hands to the
 ** init function, so the very same tokenizer code runs in the shell and in
