@@ -313,25 +313,11 @@ int store_begin(store *s, buf *err) {
   return rc;
 }
 
-/* The build fills FTS5's hash up to 32 MB before each flush (its default
-** of 1 MB left 18 MB of trigrams in many small segments, and merging them
-** was a tenth of the build), ends with an 'optimize' (the few large
-** segments would otherwise sit on the lowest level, where each later
-** update's merges rewrite them bit by bit, as store_bulk() says of
-** note_fts), and puts the hash back to 1 MB, so that an update or a
-** rebuild that keeps note_tri up to date holds no more memory than
-** before.  45 MB, `bench/timeit`, 6 runs side by side: 3.35 -> 3.08 s,
-** and 39 MB of memory at the peak instead of 10. */
 int store_trigram_build(sqlite3 *db, buf *err) {
   char *msg = NULL;
   int rc = sqlite3_exec(db,
                         "BEGIN IMMEDIATE;"
-                        "INSERT INTO note_tri(note_tri, rank) "
-                        "VALUES('hashsize', 33554432);"
                         "INSERT INTO note_tri(note_tri) VALUES('rebuild');"
-                        "INSERT INTO note_tri(note_tri) VALUES('optimize');"
-                        "INSERT INTO note_tri(note_tri, rank) "
-                        "VALUES('hashsize', 1048576);"
                         "INSERT OR REPLACE INTO meta VALUES('trigram', 1);"
                         "COMMIT;",
                         NULL, NULL, &msg);
