@@ -4,13 +4,14 @@
 ** Adding a note is two jobs of similar weight: reading, parsing (md.c),
 ** compressing and tokenizing it (store_doc_make), which touch no shared
 ** state, and writing it to SQLite, which must happen on the connection's
-** thread, in one transaction.  FTS5 tokenizes inside the insert, so the
-** feed records the tokens on a tape that the insert replays (tok.c):
-** without that, the writer did the tokenizing too and waited on itself
-** while the feed sat idle.  On two cores they overlap: a feed runs the first job
-** for the notes of an update, in order, on its own thread, while the
-** caller writes the ones already done.  The caller takes notes in the
-** order it gave them, so the index is the same as without the thread.
+** thread, in one transaction.  On two cores they overlap: a feed runs the
+** first job for the notes of an update, in order, on its own thread,
+** while the caller writes the ones already done.  The caller takes notes
+** in the order it gave them, so the index is the same as without the
+** thread.  FTS5 tokenizes inside the insert, so the feed records each
+** note's tokens on a tape that the insert replays (tok.c): without that,
+** the tokenizing fell to the writer, which the load then waited on while
+** the feed sat a third idle.
 **
 ** The feed runs at most FEED_SLOTS notes and FEED_BYTES of text and
 ** tapes ahead (always at least one), so memory stays bounded whatever the
@@ -43,7 +44,7 @@ struct feed {
   size_t n;
   feed_item ring[FEED_SLOTS];
   size_t made, taken;  /* items made and released so far */
-  size_t queued_bytes; /* text held by made, unreleased items */
+  size_t queued_bytes; /* text and tapes of made, unreleased items */
   int stop, threaded;
   zip_ctx *zip;        /* the making thread's */
   tok_ctx *tok;        /* the thread's tokenizer; NULL: record no tapes */

@@ -790,12 +790,13 @@ static int first_row(sqlite3 *db, const char *sql, buf *err) {
 /* FTS5's integrity-check reads an external-content table's index alone,
 ** never its content: the SQLite this builds on (3.40) has no check of
 ** the one against the other.  So store_check() indexes the content once
-** more, into a TEMP table with the same tokenizer, and compares the two
-** indexes through fts5vocab.  The word index is compared instance by
+** more, into a TEMP table with the same tokenizer (for the regex index,
+** FTS5's own trigram, which tri.c's cnstri must agree with), and compares
+** the two indexes through fts5vocab.  The word index is compared instance by
 ** instance (term, row, column, position): its rows are inserted with
 ** tokens recorded on another thread (tok.c's tapes), and a token lost,
 ** added or moved there would show only as other positions.  That costs
-** two to three times what indexing the notes costs (45 MB: 7.5-12 s,
+** two to four times what indexing the notes costs (45 MB: 7.5-16 s,
 ** against 3.3 s by term).  The page index, which FTS5 tokenizes itself,
 ** and the regex index, which has no positions, are compared term by
 ** term: for each term (and column), the rows holding it and its
