@@ -467,9 +467,10 @@ static int replay(const tok_tape *tape, const char *text, int n, void *ctx,
          !memcmp(tape->v[i].text, text, (size_t)n)))
       k = &tape->v[i];
   if (!k) return 0;
+  *rc = SQLITE_OK;
+  if (k->off == k->end) return 1; /* no tokens (and b.p may be NULL) */
   const unsigned char *p = (const unsigned char *)tape->b.p + k->off;
   const unsigned char *end = (const unsigned char *)tape->b.p + k->end;
-  *rc = SQLITE_OK;
   while (*rc == SQLITE_OK && p < end) {
     unsigned long long head, start, stop;
     p = get_varint(p, end, &head);
