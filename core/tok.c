@@ -65,6 +65,13 @@ fts5_api *tok_fts5_api(sqlite3 *db) {
   return api;
 }
 
+int tok_make(fts5_api *api, const char *name, const char **argv, int argc,
+             fts5_tokenizer *t, Fts5Tokenizer **inst) {
+  void *ud = NULL;
+  int rc = api->xFindTokenizer(api, name, &ud, t);
+  return rc == SQLITE_OK ? t->xCreate(ud, argv, argc, inst) : rc;
+}
+
 /* ---- cnsbase: unicode61 plus the '+'/'#' rules ---------------------- */
 
 typedef struct base_tok {
@@ -128,10 +135,8 @@ static int base_create(void *ud, const char **argv, int argc,
                        Fts5Tokenizer **out) {
   fts5_api *api = ud;
   base_tok *b = cns_xcalloc(1, sizeof *b);
-  void *pud = NULL;
   static const char *args[] = {"remove_diacritics", "2", "tokenchars", "+#"};
-  int rc = api->xFindTokenizer(api, "unicode61", &pud, &b->parent);
-  if (rc == SQLITE_OK) rc = b->parent.xCreate(pud, args, 4, &b->inst);
+  int rc = tok_make(api, "unicode61", args, 4, &b->parent, &b->inst);
   if (rc != SQLITE_OK) {
     free(b);
     return rc;
@@ -179,10 +184,8 @@ static int cns_create(void *ud, const char **argv, int argc,
   fts5_api *api = r->api;
   cns_tok *c = cns_xcalloc(1, sizeof *c);
   c->replay = r;
-  void *pud = NULL;
   static const char *args[] = {"cnsbase"};
-  int rc = api->xFindTokenizer(api, "porter", &pud, &c->porter);
-  if (rc == SQLITE_OK) rc = c->porter.xCreate(pud, args, 1, &c->inst);
+  int rc = tok_make(api, "porter", args, 1, &c->porter, &c->inst);
   if (rc != SQLITE_OK) {
     free(c);
     return rc;
@@ -264,24 +267,17 @@ struct tok_ctx {
   Fts5Tokenizer *stem;  /* porter(cnsone), for tok_sieve() */
 };
 
-static int make_tok(fts5_api *api, const char *name, const char **argv,
-                    int argc, fts5_tokenizer *t, Fts5Tokenizer **inst) {
-  void *ud = NULL;
-  int rc = api->xFindTokenizer(api, name, &ud, t);
-  return rc == SQLITE_OK ? t->xCreate(ud, argv, argc, inst) : rc;
-}
-
 int tok_open(sqlite3 *db, tok_ctx **out) {
   static const char *one[] = {"cnsone"};
   fts5_api *api = tok_fts5_api(db);
   *out = NULL;
   if (!api) return SQLITE_ERROR;
   tok_ctx *t = cns_xcalloc(1, sizeof *t);
-  int rc = make_tok(api, "cns", NULL, 0, &t->api, &t->inst);
+  int rc = tok_make(api, "cns", NULL, 0, &t->api, &t->inst);
   if (rc == SQLITE_OK)
-    rc = make_tok(api, "cnsbase", NULL, 0, &t->base_api, &t->base);
+    rc = tok_make(api, "cnsbase", NULL, 0, &t->base_api, &t->base);
   if (rc == SQLITE_OK)
-    rc = make_tok(api, "porter", one, 1, &t->stem_api, &t->stem);
+    rc = tok_make(api, "porter", one, 1, &t->stem_api, &t->stem);
   if (rc != SQLITE_OK) {
     tok_close(t);
     return rc;

@@ -107,9 +107,7 @@ static int tri_create(void *ud, const char **argv, int argc,
                       Fts5Tokenizer **out) {
   fts5_api *api = ud;
   tri_tok *t = cns_xcalloc(1, sizeof *t);
-  void *pud = NULL;
-  int rc = api->xFindTokenizer(api, "trigram", &pud, &t->parent);
-  if (rc == SQLITE_OK) rc = t->parent.xCreate(pud, argv, argc, &t->inst);
+  int rc = tok_make(api, "trigram", argv, argc, &t->parent, &t->inst);
   if (rc != SQLITE_OK) {
     free(t);
     return rc;

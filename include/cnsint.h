@@ -114,6 +114,11 @@ int tok_register(sqlite3 *db);
 /* FTS5's API object on db (for registering tokenizers and functions), or
 ** NULL. */
 fts5_api *tok_fts5_api(sqlite3 *db);
+/* Find tokenizer `name` on api and make an instance of it with argv into
+** *inst (*t gets its methods; the caller deletes it with t->xDelete); an
+** SQLite code.  What every tokenizer stacked on another does first. */
+int tok_make(fts5_api *api, const char *name, const char **argv, int argc,
+             fts5_tokenizer *t, Fts5Tokenizer **inst);
 
 typedef struct tok_token {
   size_t text_off;  /* folded, stemmed form: tok_text(), text_len bytes */

@@ -256,25 +256,24 @@ static int fail(store *s, buf *err, const char *what) {
 }
 
 int store_open(sqlite3 *db, store **out, buf *err) {
+  *out = NULL;
+  tok_replay *replay = tok_replay_of(db);
+  if (!replay) {
+    buf_adds(err, "cannot prepare the index writer: the cns tokenizer is "
+                  "not registered");
+    return CNS_EDB;
+  }
   store *s = cns_xcalloc(1, sizeof *s);
   s->zip = zip_new();
   s->db = db;
-  s->replay = tok_replay_of(db);
-  for (int i = 0; s->replay && i < S_COUNT; i++) {
+  s->replay = replay;
+  for (int i = 0; i < S_COUNT; i++) {
     if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                            &s->st[i], NULL) != SQLITE_OK) {
       int rc = fail(s, err, "prepare the index writer");
       store_close(s);
-      *out = NULL;
       return rc;
     }
-  }
-  if (!s->replay) {
-    buf_adds(err, "cannot prepare the index writer: the cns tokenizer is "
-                  "not registered");
-    store_close(s);
-    *out = NULL;
-    return CNS_EDB;
   }
   *out = s;
   return CNS_OK;
