@@ -38,8 +38,8 @@ $(BENCH_TIMEIT): bench/timeit.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(WARN) -std=c11 -D_GNU_SOURCE -o $@ $<
 
-# The "cns" tokenizer as a loadable extension for the sqlite3 shell: the
-# shim #includes core/mem.c, core/buf.c and core/tok.c.
+# The "cns" and "cnstri" tokenizers as a loadable extension for the sqlite3
+# shell: the shim #includes core/mem.c, core/buf.c, core/tok.c and core/tri.c.
 $(BENCH_EXT): bench/cnstok_ext.c core/tok.c core/tri.c core/buf.c core/mem.c include/cnsint.h include/cnsearch.h | check-pkgs
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(WARN) -std=c11 -D_GNU_SOURCE -Iinclude -I. $(PKG_CFLAGS) \
