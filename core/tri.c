@@ -20,6 +20,19 @@
 ** same first occurrences.  Queries, and any token too long to key, pass
 ** through untouched.  `cnsearch check` indexes the notes afresh with the
 ** stock "trigram" and compares the two, term by term.
+**
+** It also leaves out every trigram that holds a space or an ASCII
+** punctuation or control character: only "word" trigrams are kept, made
+** of letters, digits, '_' and any byte of a multi-byte UTF-8 character
+** (tri_word).  Trigrams such as "e t" or "s, " are in nearly every note,
+** so they narrow a search by almost nothing, yet they were half of the
+** (trigram, note) pairs of the generated corpora and of the regex index's
+** size.  The query side (regex.c) asks only for word trigrams, so a
+** pattern's literal "mixture of" still asks for "mix" ... "ure", and not
+** for "re ", "e o" or " of"; and a literal with no word trigram at all scans every
+** note, as a literal shorter than three characters always did.  Case
+** folding maps letters to letters, so a trigram is a word trigram
+** folded or not, and the two sides agree.
 */
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,6 +79,16 @@ static void set_grow(tri_set *s) {
   *s = g;
 }
 
+int tri_word(const char *t, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)t[i];
+    if (c < 0x80 && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+        !(c >= '0' && c <= '9') && c != '_')
+      return 0;
+  }
+  return 1;
+}
+
 /* Add k; 1 if it was not there yet. */
 static int set_add(tri_set *s, const tri_key *k) {
   size_t j = key_hash(k) & (s->cap - 1);
@@ -93,6 +116,7 @@ typedef struct tri_cb_ctx {
 static int first_only(void *arg, int tflags, const char *t, int n, int start,
                       int end) {
   tri_cb_ctx *c = arg;
+  if (n > 0 && !tri_word(t, (size_t)n)) return SQLITE_OK;
   if (n > 0 && n <= TRI_KEY_MAX) {
     /* built in registers: a byte copy read back as words stalls */
     tri_key k = {{0, (uint64_t)n << 56}};
@@ -137,9 +161,28 @@ static int tri_tokenize(Fts5Tokenizer *p, void *ctx, int flags,
   return rc;
 }
 
+/* SQL tri_word(term): 1 for a trigram cnstri keeps (check compares the
+** stock trigram's terms that pass it). */
+static void tri_word_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *t = (const char *)sqlite3_value_text(argv[0]);
+  if (!t && sqlite3_value_type(argv[0]) != SQLITE_NULL) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_int(
+      ctx, t ? tri_word(t, (size_t)sqlite3_value_bytes(argv[0])) : 0);
+}
+
 int tri_register(sqlite3 *db) {
   fts5_api *api = tok_fts5_api(db);
   if (!api) return SQLITE_ERROR;
   fts5_tokenizer tri = {tri_create, tri_delete, tri_tokenize};
-  return api->xCreateTokenizer(api, "cnstri", api, &tri, NULL);
+  int rc = api->xCreateTokenizer(api, "cnstri", api, &tri, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function(
+        db, "tri_word", 1,
+        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+        tri_word_fn, NULL, NULL);
+  return rc;
 }

@@ -93,11 +93,31 @@ int cns_spawn(pthread_t *th, void *(*fn)(void *), void *arg);
 /* ---------------------------------------------------------------- core/zip.c
 ** Compressed note bodies (zstd).  zip_pack() replaces out's content with
 ** the compressed text, using a compression context from zip_new() (freed
-** with zip_free(); one per thread).  zip_register() adds the SQL
-** function unpack(z, len), which gives the text back (or an error for a
-** damaged row). */
+** with zip_free(); one per thread) and the dictionary it was given, if
+** any.  zip_register() adds the SQL function unpack(z, len), which gives
+** the text back (or an error for a damaged row), reading the dictionary
+** a frame names from meta('zdict').
+**
+** A dictionary (zip_dict) is made from samples of the notes of a bulk
+** load: nsamples texts, one after the other in samples, sizes[i] bytes
+** each; the first ZIP_SAMPLE_BYTES of up to ZIP_SAMPLES notes are enough.
+** zip_dict_make() gives NULL when they are too few to build one on (then
+** bodies are compressed without).  zip_dict_load() digests a stored one
+** (NULL if the bytes are not one).  Either result is freed with
+** zip_dict_free(), after every zip_ctx using it; zip_dict_bytes() gives
+** what to store, zip_dict_id() the id its frames carry. */
+#define ZIP_SAMPLES 64
+#define ZIP_SAMPLES_MIN 8
+#define ZIP_SAMPLE_BYTES 2048
+typedef struct zip_dict zip_dict;
+zip_dict *zip_dict_make(const char *samples, const size_t *sizes,
+                        unsigned nsamples, unsigned id);
+zip_dict *zip_dict_load(const void *bytes, size_t n);
+const void *zip_dict_bytes(const zip_dict *d, size_t *n);
+unsigned zip_dict_id(const zip_dict *d);
+void zip_dict_free(zip_dict *d);
 typedef struct zip_ctx zip_ctx;
-zip_ctx *zip_new(void);
+zip_ctx *zip_new(const zip_dict *dict);
 void zip_free(zip_ctx *z);
 void zip_pack(zip_ctx *z, const char *text, size_t len, buf *out);
 int zip_register(sqlite3 *db);
@@ -182,7 +202,11 @@ void tok_replay_arm(tok_replay *r, const tok_tape *tape);
 
 /* ---------------------------------------------------------------- core/tri.c
 ** The regex index's tokenizer, "cnstri": FTS5's trigram, giving each
-** trigram of a document once (the index is detail='none'). */
+** trigram of a document once (the index is detail='none') and only its
+** word trigrams: tri_word(t, n) is 1 when no byte of t is a space or an
+** ASCII punctuation or control character.  tri_register() also adds the
+** SQL function tri_word(term). */
+int tri_word(const char *t, size_t n);
 int tri_register(sqlite3 *db);
 
 /* ---------------------------------------------------------------- indexer/md.c
@@ -287,7 +311,7 @@ size_t scan_dir_len(const char *path);
 
 /* ---------------------------------------------------------------- indexer/store.c
 ** The schema and every write. */
-#define STORE_SCHEMA_VERSION 11 /* bump on any schema change */
+#define STORE_SCHEMA_VERSION 12 /* bump on any schema change */
 #define CNS_STR_(x) #x
 #define CNS_STR(x) CNS_STR_(x)
 typedef struct store store;
@@ -301,6 +325,13 @@ int store_begin(store *st, buf *err);
 int store_commit(store *st, buf *err);
 /* Inside a transaction: on=1 before adding many notes, on=0 after. */
 int store_bulk(store *st, int on, buf *err);
+/* The dictionary this transaction compresses bodies with (zip.c), owned
+** by st until store_close(); NULL for none.  store_new_dict(), when the
+** index holds no body, makes one from samples of the notes about to be
+** added (zip_dict_make) and stores it; otherwise it does nothing. */
+const zip_dict *store_dict(store *st);
+int store_new_dict(store *st, const char *samples, const size_t *sizes,
+                   unsigned n, buf *err);
 void store_rollback(store *st);
 /* Add one note and everything derived from it.  A note already stored
 ** under path must have been deleted first. */
@@ -385,7 +416,12 @@ typedef struct feed_item {
 } feed_item;
 typedef struct feed feed;
 feed *feed_start(sqlite3 *db, const char *root, const scan_entry *const *v,
-                 size_t n);
+                 size_t n, const zip_dict *dict);
+/* The first ZIP_SAMPLE_BYTES of up to ZIP_SAMPLES of the n notes, spread
+** evenly, one after the other in out, sizes[i] bytes each (sizes holds
+** ZIP_SAMPLES); returns how many.  Unreadable notes are passed over. */
+unsigned feed_sample(const char *root, const scan_entry *const *v, size_t n,
+                     buf *out, size_t *sizes);
 feed_item *feed_next(feed *f);
 void feed_release(feed *f, feed_item *it);
 void feed_end(feed *f);

@@ -21,9 +21,10 @@
 ** it saves.  Signals stay with the caller's thread, which alone
 ** acts on an interrupt; feed_end() stops the thread wherever it is.
 **
-** Ownership: feed_start() copies nothing -- db, root and the entries must
-** outlive the feed.  Each item belongs to the feed; the caller hands it
-** back with feed_release() before taking the next.
+** Ownership: feed_start() copies nothing -- db, root, the entries and the
+** bodies' dictionary (zip.c) must outlive the feed.  Each item belongs to
+** the feed; the caller hands it back with feed_release() before taking
+** the next.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -144,13 +145,32 @@ static void *run(void *arg) {
 
 /* ---- the caller's side ---------------------------------------------- */
 
+unsigned feed_sample(const char *root, const scan_entry *const *v, size_t n,
+                     buf *out, size_t *sizes) {
+  unsigned k = 0;
+  size_t want = n < ZIP_SAMPLES ? n : ZIP_SAMPLES;
+  for (size_t i = 0; i < want; i++) {
+    char *path = cns_xasprintf("%s/%s", root, v[i * n / want]->path);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    free(path);
+    if (fd < 0) continue;
+    char chunk[ZIP_SAMPLE_BYTES];
+    ssize_t got = read(fd, chunk, sizeof chunk);
+    close(fd);
+    if (got <= 0) continue;
+    buf_add(out, chunk, (size_t)got);
+    sizes[k++] = (size_t)got;
+  }
+  return k;
+}
+
 feed *feed_start(sqlite3 *db, const char *root, const scan_entry *const *v,
-                 size_t n) {
+                 size_t n, const zip_dict *dict) {
   feed *f = cns_xcalloc(1, sizeof *f);
   f->root = root;
   f->v = v;
   f->n = n;
-  f->zip = zip_new();
+  f->zip = zip_new(dict);
   pthread_mutex_init(&f->mu, NULL);
   pthread_cond_init(&f->can_make, NULL);
   pthread_cond_init(&f->can_take, NULL);

@@ -230,6 +230,17 @@ static void make_plan(const scan_list *files, const known_list *kn,
   }
 }
 
+/* A bulk load into an empty index compresses the bodies against a
+** dictionary made from samples of them (zip.c). */
+static int new_dict(cns *h, store *st, const plan *p) {
+  buf samples = BUF_INIT;
+  size_t sizes[ZIP_SAMPLES];
+  unsigned n = feed_sample(h->root, p->add, p->nadd, &samples, sizes);
+  int rc = store_new_dict(st, samples.p, sizes, n, &h->err);
+  buf_free(&samples);
+  return rc;
+}
+
 static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
                       cns_update_stats *stats, cns_progress_fn progress,
                       void *arg) {
@@ -242,7 +253,10 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
       rc = cns_dberr(h, "update the index");
   if (!rc && p->bulk && (rc = store_bulk(st, 1, &h->err)) != CNS_OK)
     rc = cns_dberr(h, "update the index");
-  feed *f = rc ? NULL : feed_start(h->db, h->root, p->add, p->nadd);
+  if (!rc && p->bulk && (rc = new_dict(h, st, p)) != CNS_OK)
+    rc = cns_dberr(h, "update the index");
+  const zip_dict *dict = rc || !p->nadd ? NULL : store_dict(st);
+  feed *f = rc ? NULL : feed_start(h->db, h->root, p->add, p->nadd, dict);
   feed_item *it;
   for (size_t i = 0; !rc && (it = feed_next(f)) != NULL; i++) {
     if (h->interrupted) rc = cns_seterr(h, CNS_EINTR, "interrupted");

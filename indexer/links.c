@@ -625,8 +625,8 @@ static int fill_target(cns *h, entry *e, long long self, const char *selfpath,
 }
 
 static const char *link_cols =
-    "SELECT n.path, k.line, k.col, k.kind, k.text, coalesce(k.url, k.target), "
-    "k.target "
+    "SELECT n.path, k.line, k.col, k.kind, coalesce(k.text, k.target), "
+    "coalesce(k.url, k.target), k.target "
     "FROM link k JOIN note n ON n.id = k.note ";
 
 static void read_row(sqlite3_stmt *st, entry *e) {

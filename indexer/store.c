@@ -10,7 +10,8 @@
 **       every matching note to its row, and a row that carried its text
 **       would make that a read of most of the file.
 **   body(note PRIMARY KEY, len, z)
-**       The note's len bytes as read, compressed (zip.c).
+**       The note's len bytes as read, compressed (zip.c), against the
+**       dictionary in meta('zdict') when the index has one.
 **   VIEW note_doc(id, title, heading, link, body)
 **       What FTS5 and the readers see: body unpacked, heading every
 **       section's heading and link every link's text and URL, one per
@@ -35,7 +36,8 @@
 **       URL less its #fragment for http(s), the page name for a wiki
 **       link; NULL when it leads nowhere (outside the root, mailto:...).
 **       url is NULL when it equals target (most web links): the URL as
-**       written is coalesce(url, target).
+**       written is coalesce(url, target); so is text (a bare URL, a wiki
+**       link): the link's text is coalesce(text, target).
 **       Whether a note of that path or title exists is asked at query
 **       time, so a note created later is linked without re-indexing.
 **       thash is a 32-bit hash of target (links_target_hash), and the
@@ -49,8 +51,9 @@
 **       the two can never disagree.
 **   note_tri USING fts5(body, content='note_tri_doc', tokenize='cnstri',
 **                       detail='none')
-**       Every three-character sequence of every note, without positions
-**       (tri.c's cnstri: FTS5's trigram, each trigram of a note once):
+**       Every three-character sequence of letters and digits of every
+**       note, without positions (tri.c's cnstri: FTS5's trigram, each
+**       trigram of a note once, none with a space or punctuation):
 **       regex search asks it for the notes holding all the trigrams of
 **       the literals a pattern requires, and runs PCRE2 on those alone.
 **       It costs as much to build as the word index, so it is built on
@@ -60,7 +63,9 @@
 **       not UTF-8 as spaces: the trigram tokenizer reads those unlike
 **       PCRE2, and a prefilter must never miss (zip.c).
 **   meta(key PRIMARY KEY, value)
-**       Small facts about the index itself.
+**       Facts about the index itself: 'trigram' (above) and 'zdict', the
+**       bodies' compression dictionary, made by a bulk load into an
+**       empty index (store_new_dict) and read by every reader (zip.c).
 **   folder(path PRIMARY KEY, notes, sum)
 **       Each folder's notes in brief: how many lie directly in it and the
 **       XOR of their scan_note_hash(path, size, mtime).  Written with every
@@ -122,8 +127,8 @@ static const char *schema_sql =
     "    (SELECT heading AS h FROM section WHERE note = n.id AND\n"
     "     heading != '' ORDER BY ord)), '') AS heading,\n"
     "  coalesce((SELECT group_concat(t || ' ' || u || char(10), '') FROM\n"
-    "    (SELECT text AS t, coalesce(url, target) AS u FROM link\n"
-    "     WHERE note = n.id ORDER BY id)), '') AS link,\n"
+    "    (SELECT coalesce(text, target) AS t, coalesce(url, target) AS u\n"
+    "     FROM link WHERE note = n.id ORDER BY id)), '') AS link,\n"
     "  unpack(b.z, b.len) AS body FROM note n JOIN body b ON b.note = n.id;\n"
     "CREATE VIEW note_tri_doc AS SELECT note AS id,\n"
     "  unpack(z, len, 1) AS body FROM body;\n"
@@ -145,7 +150,7 @@ static const char *schema_sql =
     "  line INTEGER NOT NULL,\n"
     "  col INTEGER NOT NULL,\n"
     "  kind INTEGER NOT NULL,\n"
-    "  text TEXT NOT NULL,\n"
+    "  text TEXT,\n"
     "  url TEXT,\n"
     "  title TEXT,\n"
     "  target TEXT,\n"
@@ -244,7 +249,9 @@ enum { P_FTS_DEL, P_DEL, P_ADD, P_FTS_ADD, P_MARK, P_PRUNE_FTS, P_PRUNE,
 struct store {
   sqlite3 *db;
   int trigram;       /* note_tri is complete: keep it so (read in store_begin) */
-  zip_ctx *zip;      /* compression context for store_put_note() */
+  zip_ctx *zip;      /* store_put_note()'s, with the dictionary */
+  zip_dict *dict;    /* bodies' dictionary (store_dict), or NULL */
+  int dict_read;     /* meta('zdict') read in this transaction */
   tok_replay *replay; /* where a doc's tape is armed for its FTS5 insert */
   sqlite3_stmt *st[S_COUNT];
   sqlite3_stmt *pg[P_COUNT]; /* page writers, prepared on first use */
@@ -264,7 +271,7 @@ int store_open(sqlite3 *db, store **out, buf *err) {
     return CNS_EDB;
   }
   store *s = cns_xcalloc(1, sizeof *s);
-  s->zip = zip_new();
+  s->zip = zip_new(NULL);
   s->db = db;
   s->replay = replay;
   for (int i = 0; i < S_COUNT; i++) {
@@ -284,6 +291,7 @@ void store_close(store *s) {
   for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(s->st[i]);
   for (int i = 0; i < P_COUNT; i++) sqlite3_finalize(s->pg[i]);
   zip_free(s->zip);
+  zip_dict_free(s->dict);
   free(s);
 }
 
@@ -309,7 +317,73 @@ int store_trigram_ready(sqlite3 *db) {
 int store_begin(store *s, buf *err) {
   int rc = exec(s, "BEGIN IMMEDIATE", err, "start an index update");
   if (!rc) s->trigram = store_trigram_ready(s->db);
+  s->dict_read = 0; /* another process may have made a new one */
   return rc;
+}
+
+/* ---- the bodies' dictionary (zip.c) --------------------------------- */
+
+/* Use d (owned) for the bodies from now on. */
+static void use_dict(store *s, zip_dict *d) {
+  zip_free(s->zip);
+  zip_dict_free(s->dict);
+  s->dict = d;
+  s->zip = zip_new(d);
+  s->dict_read = 1;
+}
+
+const zip_dict *store_dict(store *s) {
+  if (s->dict_read) return s->dict;
+  sqlite3_stmt *st;
+  zip_dict *d = NULL;
+  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='zdict'",
+                         -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW)
+      d = zip_dict_load(sqlite3_column_blob(st, 0),
+                        (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+  }
+  use_dict(s, d); /* none readable: plain frames, which is never wrong */
+  return s->dict;
+}
+
+/* One more than the last dictionary's id, within the ids zstd leaves
+** free (32768 up); readers tell a new dictionary by it. */
+static unsigned next_dict_id(store *s) {
+  const zip_dict *old = store_dict(s);
+  unsigned id = old ? zip_dict_id(old) + 1 : 0;
+  return id >= 32768 && id < 0x7fffffffu ? id : 32768;
+}
+
+int store_new_dict(store *s, const char *samples, const size_t *sizes,
+                   unsigned n, buf *err) {
+  sqlite3_stmt *st;
+  int rc = sqlite3_prepare_v2(s->db, "SELECT NOT EXISTS (SELECT 1 FROM body)",
+                              -1, &st, NULL);
+  int empty = rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+              sqlite3_column_int(st, 0);
+  rc = sqlite3_finalize(st);
+  if (rc != SQLITE_OK) return fail(s, err, "read the index");
+  if (!empty) return CNS_OK; /* bodies use the dictionary there is */
+  zip_dict *d = zip_dict_make(samples, sizes, n, next_dict_id(s));
+  if (!d) return CNS_OK;
+  size_t len;
+  const void *bytes = zip_dict_bytes(d, &len);
+  rc = sqlite3_prepare_v2(s->db,
+                          "INSERT OR REPLACE INTO meta VALUES('zdict', ?)", -1,
+                          &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_blob64(st, 1, bytes, len, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    rc = sqlite3_finalize(st) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK
+                                                                : SQLITE_ERROR;
+  }
+  if (rc != SQLITE_OK) {
+    zip_dict_free(d);
+    return fail(s, err, "store the notes' dictionary");
+  }
+  use_dict(s, d);
+  return CNS_OK;
 }
 
 int store_trigram_build(sqlite3 *db, buf *err) {
@@ -526,8 +600,9 @@ static int put_links(store *s, long long id, const store_doc *d, buf *err) {
     sqlite3_bind_int64(st, 4, k->line);
     sqlite3_bind_int64(st, 5, k->col);
     sqlite3_bind_int(st, 6, k->kind);
-    bind_str(st, 7, k->text);
-    /* most URLs are their own target: kept once (NULL url, see above) */
+    /* most URLs are their own target, and a bare URL is its own text too:
+    ** each kept once (NULL text or url, see above) */
+    bind_str(st, 7, target && strcmp(target, k->text) == 0 ? NULL : k->text);
     bind_str(st, 8, target && strcmp(target, k->url) == 0 ? NULL : k->url);
     bind_str(st, 9, k->title);
     bind_str(st, 10, target);
@@ -552,6 +627,7 @@ int store_put_note(store *s, const char *path, long long size,
                    long long mtime, const char *text, size_t len,
                    const md_note *md, buf *err) {
   store_doc d;
+  (void)store_dict(s); /* s->zip compresses with it */
   store_doc_make(&d, s->zip, NULL, path, size, mtime, text, len, md);
   int rc = store_put_doc(s, &d, err);
   store_doc_free(&d);
@@ -790,15 +866,15 @@ static int first_row(sqlite3 *db, const char *sql, buf *err) {
 ** never its content: the SQLite this builds on (3.40) has no check of
 ** the one against the other.  So store_check() indexes the content once
 ** more, into a TEMP table with the same tokenizer (for the regex index,
-** FTS5's own trigram, which tri.c's cnstri must agree with), and compares
-** the two indexes through fts5vocab.  The word index is compared instance by
-** instance (term, row, column, position): its rows are inserted with
-** tokens recorded on another thread (tok.c's tapes), and a token lost,
-** added or moved there would show only as other positions.  That costs
-** two to four times what indexing the notes costs (45 MB: 7.5-16 s,
-** against 3.3 s by term).  The page index, which FTS5 tokenizes itself,
-** and the regex index, which has no positions, are compared term by
-** term: for each term (and column), the rows holding it and its
+** FTS5's own trigram, whose word trigrams tri.c's cnstri must give), and
+** compares the two indexes through fts5vocab.  The word index is compared
+** instance by instance (term, row, column, position): its rows are
+** inserted with tokens recorded on another thread (tok.c's tapes), and a
+** token lost, added or moved there would show only as other positions.
+** That costs two to four times what indexing the notes costs (45 MB:
+** 7.5-16 s, against 3.3 s by term).  The page index, which FTS5 tokenizes
+** itself, and the regex index, which has no positions, are compared term
+** by term: for each term (and column), the rows holding it and its
 ** occurrences. */
 typedef struct fts_copy {
   const char *what;    /* for the message */
@@ -806,6 +882,7 @@ typedef struct fts_copy {
   const char *create;  /* the copy's columns and options */
   const char *fill;    /* fills temp.cns_copy from the content */
   const char *vocab;   /* fts5vocab type to compare */
+  const char *keep;    /* which of the copy's terms the index holds */
   int lazy;            /* there only once built (store_trigram_ready) */
 } fts_copy;
 
@@ -813,16 +890,16 @@ static const fts_copy fts_copies[] = {
     {"word index", "note_fts", "title, heading, link, body, tokenize='cns'",
      "INSERT INTO temp.cns_copy(rowid, title, heading, link, body) "
      "SELECT id, title, heading, link, body FROM note_doc",
-     "instance", 0},
+     "instance", "1", 0},
     {"page index", "page_fts", "title, heading, link, body, tokenize='cns'",
      "INSERT INTO temp.cns_copy(rowid, title, heading, link, body) "
      "SELECT id, title, heading, link, body FROM page "
      "WHERE body IS NOT NULL",
-     "col", 0},
+     "col", "1", 0},
     {"regex index", "note_tri", "body, tokenize='trigram', detail='none'",
      "INSERT INTO temp.cns_copy(rowid, body) "
      "SELECT id, body FROM note_tri_doc",
-     "row", 1},
+     "row", "tri_word(term)", 1},
 };
 
 static void drop_copy(sqlite3 *db) {
@@ -846,10 +923,10 @@ static int check_copy(sqlite3 *db, const fts_copy *c, buf *err) {
       "SELECT 'the %s does not match the notes at the term ''' || "
       "replace(replace(term, char(10), ' '), char(13), ' ') || '''' FROM "
       "(SELECT * FROM (SELECT * FROM temp.cns_v_main EXCEPT "
-      "SELECT * FROM temp.cns_v_copy) UNION ALL SELECT * FROM "
-      "(SELECT * FROM temp.cns_v_copy EXCEPT SELECT * FROM temp.cns_v_main)) "
-      "LIMIT 1",
-      c->what);
+      "SELECT * FROM temp.cns_v_copy WHERE %s) UNION ALL SELECT * FROM "
+      "(SELECT * FROM temp.cns_v_copy WHERE %s EXCEPT "
+      "SELECT * FROM temp.cns_v_main)) LIMIT 1",
+      c->what, c->keep, c->keep);
   if (!sql || !diff) cns_oom(strlen(c->fill) + 512);
   int rc = CNS_OK;
   drop_copy(db);

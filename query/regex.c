@@ -16,11 +16,12 @@
 ** rx_trigram_query() makes regex search fast, as Google Code Search and
 ** zoekt do: it reads the pattern for literal runs every match must
 ** contain ("Mixture" and "Experts" in /Mixture.of.Experts/), and turns
-** them into an AND of trigrams that the note_tri index answers.  PCRE2
-** then confirms only those candidates.  The reading is conservative: an
-** alternation at the top level, a group, a class or an optional atom
-** ends a run, and anything it does not understand yields no literals,
-** which means "scan every note" -- slower, never wrong.
+** them into an AND of the trigrams that the note_tri index answers (only
+** word trigrams such as "Mix", none with a space or punctuation: tri.c).
+** PCRE2 then confirms only those candidates.  The reading is
+** conservative: an alternation at the top level, a group, a class or an
+** optional atom ends a run, and anything it does not understand yields no
+** literals, which means "scan every note" -- slower, never wrong.
 */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -178,7 +179,8 @@ static int plain_char(const lits *L, const unsigned char *c, size_t l) {
 }
 
 /* End the current run: add its trigrams to the query when it has three
-** characters or more. */
+** characters or more; only its word trigrams, the only ones the regex
+** index keeps (tri.c). */
 static void end_run(lits *L) {
   const char *r = L->run.p ? L->run.p : "";
   size_t n = L->run.len;
@@ -189,6 +191,10 @@ static void end_run(lits *L) {
       b = char_len(r + i + a, n - i - a);
       if (i + a + b >= n) break;
       c = char_len(r + i + a + b, n - i - a - b);
+      if (!tri_word(r + i, a + b + c)) { /* not in the index (tri.c) */
+        i += a;
+        continue;
+      }
       if (L->ntri++) buf_adds(&L->query, " AND ");
       buf_addc(&L->query, '"');
       for (size_t k = i; k < i + a + b + c; k++) {

@@ -1265,7 +1265,8 @@ static char *page_sql(const cns_search *s) {
   buf sql = BUF_INIT;
   buf_addf(&sql,
            "SELECT n.id, n.path, n.title, n.date, bm25(page_fts, %g, %g, %g, "
-           "%g), k.line, k.col, k.text, p.url, p.title, p.body, "
+           "%g), k.line, k.col, coalesce(k.text, k.target), p.url, p.title, "
+           "p.body, "
            "(SELECT heading FROM section WHERE note = n.id AND ord = k.section) "
            "FROM page_fts JOIN page p ON p.id = page_fts.rowid "
            "JOIN link k ON k.thash = cns_thash(p.url) AND k.target = p.url "
@@ -1470,7 +1471,8 @@ static int prepare_all(cns_search *s) {
                                 "WHERE note=? ORDER BY ord");
   if (!rc)
     rc = prepare(s, &s->link_st,
-                 "SELECT off, coalesce(url, target), text FROM link "
+                 "SELECT off, coalesce(url, target), coalesce(text, target) "
+                 "FROM link "
                  "WHERE note=? ORDER BY off");
   return rc;
 }

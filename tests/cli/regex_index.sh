@@ -40,6 +40,11 @@ oracle() { # step: each pattern lists what grep -lP lists
 
 run "$BIN" index -q
 expect_rc 0 "index"
+# A first index of this many notes is a bulk load, which compresses the
+# bodies against a dictionary made from them (zip.c): every pattern below
+# reads them all back.  Its id is the 4 bytes after the magic number.
+dict_id() { sqlite3 .cnsearch/index.db "SELECT hex(substr(value, 5, 4)) FROM meta WHERE key = 'zdict'"; }
+expect_eq "$(dict_id)" 00800000 "a bulk load makes the bodies' dictionary, id 32768"
 run "$BIN" -l -- '/zqa+x/'
 expect_match "$ERR" 'built the regex index' "the first regex search builds the regex index"
 oracle "first build"
@@ -84,6 +89,7 @@ expect_rc 0 "index after 30 notes are gone"
 oracle "after a run of notes is removed"
 run "$BIN" index --rebuild
 expect_rc 0 "rebuild"
+expect_eq "$(dict_id)" 01800000 "a rebuild makes the next dictionary"
 run "$BIN" -l -- '/zqa+x/'
 oracle "after a rebuild"
 

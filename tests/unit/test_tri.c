@@ -1,7 +1,8 @@
 /*
 ** test_tri.c -- the regex index's tokenizer: FTS5's trigram with each
-** trigram of a document given once, which must index exactly what the
-** stock trigram tokenizer indexes in a detail='none' table.
+** word trigram of a document given once, which must index exactly the
+** word trigrams the stock trigram tokenizer indexes in a detail='none'
+** table.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,18 @@ static void test_first_only(void) {
                    "\xf0\x9f\x98\x80\xf0\x9f\x98\x80"),
             1);
   CHECK_INT(tokens("cnstri", FTS5_TOKENIZE_DOCUMENT, "ab"), 0);
+  /* a space or ASCII punctuation keeps a trigram out; '_' and letters of
+  ** any script do not; queries are passed on whole */
+  CHECK_INT(tokens("trigram", FTS5_TOKENIZE_DOCUMENT, "ab cd"), 3);
+  CHECK_INT(tokens("cnstri", FTS5_TOKENIZE_DOCUMENT, "ab cd"), 0);
+  CHECK_INT(tokens("cnstri", FTS5_TOKENIZE_DOCUMENT, "a.b-c(d)e,f"), 0);
+  CHECK_INT(tokens("cnstri", FTS5_TOKENIZE_DOCUMENT, "ab_cd"), 3);
+  CHECK_INT(tokens("cnstri", FTS5_TOKENIZE_DOCUMENT, "x\xc3\xa9t\xc3\xa9 q"),
+            2); /* "xét" and "été" */
+  CHECK_INT(tokens("cnstri", FTS5_TOKENIZE_QUERY, "ab cd"), 3);
+  CHECK_INT(tri_word("ab_", 3), 1);
+  CHECK_INT(tri_word("a	b", 3), 0);
+  CHECK_INT(tri_word("\xd0\xb2\xd0\xb2\xd0\xb2", 6), 1);
 }
 
 static const char *piece[] = {
@@ -56,7 +69,8 @@ static const char *piece[] = {
     "Ab", "\xe2\x80\x94", "1.5", "q"};
 
 /* Random texts into a cnstri table and a stock trigram table: the same
-** rows hold the same trigrams; deleting every other row keeps them so,
+** rows hold the same word trigrams (the SQL function tri_word, which
+** `cnsearch check` uses too); deleting every other row keeps them so,
 ** and FTS5's own integrity check (which tokenizes the content again)
 ** passes on the cnstri table. */
 static void test_same_index(void) {
@@ -97,8 +111,9 @@ static void test_same_index(void) {
   CHECK_INT(done, 800);
   static const char *differ =
       "SELECT (SELECT count(*) FROM (SELECT term, doc FROM vd EXCEPT "
-      "SELECT term, doc FROM vs)) + (SELECT count(*) FROM (SELECT term, doc "
-      "FROM vs EXCEPT SELECT term, doc FROM vd))";
+      "SELECT term, doc FROM vs WHERE tri_word(term))) + (SELECT count(*) "
+      "FROM (SELECT term, doc FROM vs WHERE tri_word(term) EXCEPT "
+      "SELECT term, doc FROM vd))";
   CHECK_INT(sqlite3_exec(db,
                          "CREATE VIRTUAL TABLE temp.vd USING "
                          "fts5vocab(main, d, row);"
@@ -107,6 +122,13 @@ static void test_same_index(void) {
                          NULL, NULL, NULL),
             SQLITE_OK);
   CHECK(check_sql_int(db, "SELECT count(*) FROM vd") > 20);
+  /* the stock table holds trigrams cnstri leaves out, and they are the
+  ** ones tri_word() rejects */
+  CHECK(check_sql_int(db, "SELECT count(*) FROM vs WHERE NOT tri_word(term)") >
+        20);
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM vd WHERE NOT "
+                              "tri_word(term)"),
+            0);
   CHECK_INT(check_sql_int(db, differ), 0);
   CHECK_INT(sqlite3_exec(db,
                          "DELETE FROM d WHERE rowid % 2 = 0;"
