@@ -13,15 +13,15 @@
 ** note alone, while the notes of one person share their words, their
 ** headings and their link prefixes.  So a bulk load into an empty index
 ** (a first index, a rebuild) makes a dictionary of the notes it is
-** about to write (zip_dict_make): the first ZIP_SAMPLE_BYTES of up to
-** ZIP_SAMPLES notes spread over the load, used as zstd "raw content" with
-** entropy tables fitted to them (ZDICT_finalizeDictionary, about a
-** millisecond; no training).  Every body of that index is then
-** compressed against it: at 45 MB of generated notes the bodies went from
-** 26.1 to 24.0 MB.  A bigger dictionary compresses better (128 samples:
-** 22.8 MB) but every search reads it once, and that costs about 1.5 us a
-** kilobyte (64 samples, 121 KB: 0.17 ms).  It is kept in meta('zdict'),
-** written in the load's own transaction, and used by every later update
+** about to write (zip_dict_make): zstd's trainer picks ZIP_DICT_BYTES out
+** of the first ZIP_SAMPLE_BYTES of up to ZIP_SAMPLES notes spread over
+** the load (25 ms at 45 MB).  Every body of that index is then compressed
+** against it: at 45 MB of generated notes the bodies went from 26.1 to
+** 22.7 MB.  Every search reads the dictionary once, which costs about
+** 1.5 us a kilobyte (page faults, mostly), so it is kept small: the
+** samples used as they are (no training), 121 KB of them, gave 24.0 MB
+** and cost each search 0.2 ms.  It is kept in meta('zdict'), written in
+** the load's own transaction, and used by every later update
 ** (zip_dict_load); it is made anew only when the index holds no body, so
 ** no body ever outlives its dictionary.  An index begun with a few notes
 ** has none, and its bodies are plain zstd frames: both kinds read back
@@ -66,17 +66,26 @@ static zip_dict *dict_digest(void *bytes, size_t n) {
   return d;
 }
 
+/* Train a dictionary of at most ZIP_DICT_BYTES, and a quarter of the
+** samples' bytes, on the samples (zstd's fastCover, stable API), then
+** write it again with our id: finalizing the trained content with the
+** same samples keeps its tables and sets the id. */
 zip_dict *zip_dict_make(const char *samples, const size_t *sizes,
                         unsigned nsamples, unsigned id) {
   size_t total = 0;
   for (unsigned i = 0; i < nsamples; i++) total += sizes[i];
-  if (nsamples < ZIP_SAMPLES_MIN || total < 4096) return NULL;
-  size_t cap = total + 4096; /* the content and zstd's header and tables */
+  size_t cap = total / 4 < ZIP_DICT_BYTES ? total / 4 : ZIP_DICT_BYTES;
+  if (nsamples < ZIP_SAMPLES_MIN || cap < 1024) return NULL;
+  char *trained = cns_xmalloc(cap);
   void *bytes = cns_xmalloc(cap);
+  size_t n = ZDICT_trainFromBuffer(trained, cap, samples, sizes, nsamples);
+  size_t head = ZDICT_isError(n) ? n : ZDICT_getDictHeaderSize(trained, n);
   ZDICT_params_t p = {ZIP_LEVEL, 0, id};
-  size_t n = ZDICT_finalizeDictionary(bytes, cap, samples, total, samples,
-                                      sizes, nsamples, p);
-  if (ZDICT_isError(n)) { /* samples zstd cannot fit tables to */
+  if (!ZDICT_isError(head))
+    n = ZDICT_finalizeDictionary(bytes, cap, trained + head, n - head,
+                                 samples, sizes, nsamples, p);
+  free(trained);
+  if (ZDICT_isError(head) || ZDICT_isError(n)) { /* samples too alike... */
     free(bytes);
     return NULL;
   }
