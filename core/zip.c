@@ -3,11 +3,12 @@
 **
 ** The index holds every note's text (snippets, positions and regexes need
 ** it without touching the notes folder), and markdown compresses two or
-** three to one.  Bodies are stored as zstd frames at level 2: on notes it
-** compresses as tightly as zlib's fastest level but several times
-** faster, and reads back up to twice as fast (measured on the bench
-** corpora; bench/README.md).  Compression is on the indexer's path and
-** decompression on every search's, so both speeds count.
+** three to one.  Bodies are stored as zstd frames, at level 2: on notes
+** zstd's level 1 alone compresses as tightly as zlib's fastest level but
+** about four times faster, and reads back up to twice as fast (measured
+** on the bench corpora; bench/README.md).  Compression is on the
+** indexer's path and decompression on every search's, so both speeds
+** count.
 **
 ** A note is a few kilobytes, too little for zstd to learn much from the
 ** note alone, while the notes of one person share their words, their
@@ -154,28 +155,32 @@ typedef struct unzip {
   unsigned id;       /* its id */
 } unzip;
 
-/* Read meta('zdict') into u if it is the dictionary `id`; 0 if not. */
+/* Read meta('zdict') into u if it is the dictionary `id`: SQLITE_OK, or
+** SQLITE_CORRUPT when the index holds another one or none, or the error
+** reading it gave (a busy or unreadable file is not a damaged row). */
 static int load_dict(sqlite3 *db, unzip *u, unsigned id) {
   sqlite3_stmt *st;
-  int ok = 0;
-  if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='zdict'", -1,
-                         &st, NULL) != SQLITE_OK)
-    return 0;
-  if (sqlite3_step(st) == SQLITE_ROW) {
+  int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='zdict'",
+                              -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
     const void *b = sqlite3_column_blob(st, 0);
     size_t n = (size_t)sqlite3_column_bytes(st, 0);
-    if (b && ZSTD_getDictID_fromDict(b, n) == id) {
-      ZSTD_DDict *dd = ZSTD_createDDict(b, n);
-      if (dd) {
-        ZSTD_freeDDict(u->dict);
-        u->dict = dd;
-        u->id = id;
-        ok = 1;
-      }
+    ZSTD_DDict *dd = NULL;
+    rc = SQLITE_CORRUPT;
+    if (b && ZSTD_getDictID_fromDict(b, n) == id)
+      rc = (dd = ZSTD_createDDict(b, n)) ? SQLITE_OK : SQLITE_NOMEM;
+    if (dd) {
+      ZSTD_freeDDict(u->dict);
+      u->dict = dd;
+      u->id = id;
     }
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_CORRUPT;
   }
-  sqlite3_finalize(st);
-  return ok;
+  int frc = sqlite3_finalize(st);
+  return rc == SQLITE_OK || frc == SQLITE_OK ? rc : frc;
 }
 
 /* Decompress into a new buffer of len bytes, then a NUL and RX_SLACK
@@ -183,14 +188,16 @@ static int load_dict(sqlite3 *db, unzip *u, unsigned id) {
 ** very buffer), and PCRE2's JIT may read that far past the subject's end
 ** (valgrind saw 5 bytes past a note). */
 static char *unpack(sqlite3 *db, unzip *u, const void *z, size_t zlen,
-                    size_t len) {
+                    size_t len, int *rc) {
   unsigned id = ZSTD_getDictID_fromFrame(z, zlen);
-  if (id && id != u->id && !load_dict(db, u, id)) return NULL;
+  *rc = id && id != u->id ? load_dict(db, u, id) : SQLITE_OK;
+  if (*rc != SQLITE_OK) return NULL;
   char *out = cns_xmalloc(len + 1 + RX_SLACK);
   size_t n = ZSTD_decompress_usingDDict(u->d, out, len, z, zlen,
                                         id ? u->dict : NULL);
   if (ZSTD_isError(n) || n != len) {
     free(out);
+    *rc = SQLITE_CORRUPT;
     return NULL;
   }
   memset(out + len, 0, 1 + RX_SLACK);
@@ -221,10 +228,11 @@ static void unpack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error(ctx, "index row damaged: bad note length", -1);
     return;
   }
+  int rc;
   char *text = unpack(sqlite3_context_db_handle(ctx), sqlite3_user_data(ctx),
-                      z ? z : "", zlen, (size_t)len);
+                      z ? z : "", zlen, (size_t)len, &rc);
   if (!text) {
-    sqlite3_result_error_code(ctx, SQLITE_CORRUPT);
+    sqlite3_result_error_code(ctx, rc);
     return;
   }
   if (argc > 2) zip_plain_for_trigrams(text, (size_t)len);

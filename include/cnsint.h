@@ -327,11 +327,12 @@ int store_begin(store *st, buf *err);
 int store_commit(store *st, buf *err);
 /* Inside a transaction: on=1 before adding many notes, on=0 after. */
 int store_bulk(store *st, int on, buf *err);
-/* The dictionary this transaction compresses bodies with (zip.c), owned
-** by st until store_close(); NULL for none.  store_new_dict(), when the
-** index holds no body, makes one from samples of the notes about to be
-** added (zip_dict_make) and stores it; otherwise it does nothing. */
-const zip_dict *store_dict(store *st);
+/* The dictionary this transaction compresses bodies with (zip.c), in
+** *out, owned by st until store_close() or the next transaction; NULL
+** for none.  store_new_dict(), when the index holds no body, makes one
+** from samples of the notes about to be added (zip_dict_make) and stores
+** it; otherwise it does nothing. */
+int store_dict(store *st, const zip_dict **out, buf *err);
 int store_new_dict(store *st, const char *samples, const size_t *sizes,
                    unsigned n, buf *err);
 void store_rollback(store *st);

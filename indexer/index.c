@@ -255,7 +255,9 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
     rc = cns_dberr(h, "update the index");
   if (!rc && p->bulk && (rc = new_dict(h, st, p)) != CNS_OK)
     rc = cns_dberr(h, "update the index");
-  const zip_dict *dict = rc || !p->nadd ? NULL : store_dict(st);
+  const zip_dict *dict = NULL;
+  if (!rc && p->nadd && (rc = store_dict(st, &dict, &h->err)) != CNS_OK)
+    rc = cns_dberr(h, "update the index");
   feed *f = rc ? NULL : feed_start(h->db, h->root, p->add, p->nadd, dict);
   feed_item *it;
   for (size_t i = 0; !rc && (it = feed_next(f)) != NULL; i++) {

@@ -332,25 +332,29 @@ static void use_dict(store *s, zip_dict *d) {
   s->dict_read = 1;
 }
 
-const zip_dict *store_dict(store *s) {
-  if (s->dict_read) return s->dict;
+int store_dict(store *s, const zip_dict **out, buf *err) {
   sqlite3_stmt *st;
+  *out = s->dict;
+  if (s->dict_read) return CNS_OK;
+  int rc = sqlite3_prepare_v2(
+      s->db, "SELECT value FROM meta WHERE key='zdict'", -1, &st, NULL);
+  if (rc != SQLITE_OK) return fail(s, err, "read the notes' dictionary");
   zip_dict *d = NULL;
-  if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='zdict'",
-                         -1, &st, NULL) == SQLITE_OK) {
-    if (sqlite3_step(st) == SQLITE_ROW)
-      d = zip_dict_load(sqlite3_column_blob(st, 0),
-                        (size_t)sqlite3_column_bytes(st, 0));
-    sqlite3_finalize(st);
+  if (sqlite3_step(st) == SQLITE_ROW) /* NULL if it is not one: plain frames */
+    d = zip_dict_load(sqlite3_column_blob(st, 0),
+                      (size_t)sqlite3_column_bytes(st, 0));
+  if (sqlite3_finalize(st) != SQLITE_OK) {
+    zip_dict_free(d);
+    return fail(s, err, "read the notes' dictionary");
   }
-  use_dict(s, d); /* none readable: plain frames, which is never wrong */
-  return s->dict;
+  use_dict(s, d);
+  *out = d;
+  return CNS_OK;
 }
 
 /* One more than the last dictionary's id, within the ids zstd leaves
 ** free (32768 up); readers tell a new dictionary by it. */
-static unsigned next_dict_id(store *s) {
-  const zip_dict *old = store_dict(s);
+static unsigned next_dict_id(const zip_dict *old) {
   unsigned id = old ? zip_dict_id(old) + 1 : 0;
   return id >= 32768 && id < 0x7fffffffu ? id : 32768;
 }
@@ -365,7 +369,9 @@ int store_new_dict(store *s, const char *samples, const size_t *sizes,
   rc = sqlite3_finalize(st);
   if (rc != SQLITE_OK) return fail(s, err, "read the index");
   if (!empty) return CNS_OK; /* bodies use the dictionary there is */
-  zip_dict *d = zip_dict_make(samples, sizes, n, next_dict_id(s));
+  const zip_dict *old;
+  if ((rc = store_dict(s, &old, err)) != CNS_OK) return rc;
+  zip_dict *d = zip_dict_make(samples, sizes, n, next_dict_id(old));
   if (!d) return CNS_OK;
   size_t len;
   const void *bytes = zip_dict_bytes(d, &len);
@@ -627,9 +633,11 @@ int store_put_note(store *s, const char *path, long long size,
                    long long mtime, const char *text, size_t len,
                    const md_note *md, buf *err) {
   store_doc d;
-  (void)store_dict(s); /* s->zip compresses with it */
+  const zip_dict *dict; /* s->zip compresses with it */
+  int rc = store_dict(s, &dict, err);
+  if (rc != CNS_OK) return rc;
   store_doc_make(&d, s->zip, NULL, path, size, mtime, text, len, md);
-  int rc = store_put_doc(s, &d, err);
+  rc = store_put_doc(s, &d, err);
   store_doc_free(&d);
   return rc;
 }
