@@ -29,9 +29,9 @@
 ** (trigram, note) pairs of the generated corpora and of the regex index's
 ** size.  The query side (regex.c) asks only for word trigrams, so a
 ** pattern's literal "mixture of" still asks for "mix" ... "ure", and not
-** for "re ", "e o" or " of"; and a literal with no word trigram at all scans every
-** note, as a literal shorter than three characters always did.  Case
-** folding maps letters to letters, so a trigram is a word trigram
+** for "re ", "e o" or " of"; a literal with no word trigram at all scans
+** every note, as a literal shorter than three characters always did.
+** Case folding maps letters to letters, so a trigram is a word trigram
 ** folded or not, and the two sides agree.
 */
 #include <stdint.h>

@@ -103,10 +103,10 @@ int cns_spawn(pthread_t *th, void *(*fn)(void *), void *arg);
 ** each; the first ZIP_SAMPLE_BYTES of up to ZIP_SAMPLES notes are enough.
 ** zip_dict_make() gives NULL when they are too few (under 8 samples or
 ** 4 KB) or too alike to build one on (then bodies are compressed
-** without).  zip_dict_load() digests a stored one
-** (NULL if the bytes are not one).  Either result is freed with
-** zip_dict_free(), after every zip_ctx using it; zip_dict_bytes() gives
-** what to store, zip_dict_id() the id its frames carry. */
+** without).  zip_dict_load() digests a stored one (NULL if the bytes are
+** not one).  Either result is freed with zip_dict_free(), after every
+** zip_ctx using it; zip_dict_bytes() gives what to store, zip_dict_id()
+** the id its frames carry. */
 #define ZIP_SAMPLES 128
 #define ZIP_SAMPLES_MIN 8
 #define ZIP_SAMPLE_BYTES 2048

@@ -151,7 +151,8 @@ unsigned feed_sample(const char *root, const scan_entry *const *v, size_t n,
   size_t want = n < ZIP_SAMPLES ? n : ZIP_SAMPLES;
   for (size_t i = 0; i < want; i++) {
     char *path = cns_xasprintf("%s/%s", root, v[i * n / want]->path);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO put where a note was must not hang the load */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     free(path);
     if (fd < 0) continue;
     char chunk[ZIP_SAMPLE_BYTES];
