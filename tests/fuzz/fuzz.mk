@@ -9,8 +9,9 @@
 # the runtime comes from Debian's libclang-rt-14-dev, installed through
 # tests/deps.sh when missing.  Each target links only the files it tests
 # (plus core/buf.c and core/mem.c; qparse also core/tok.c for the "cns"
-# tokenizer; regex core/zip.c) against the system sqlite3, md4c, PCRE2
-# and zstd.  Seeds live in
+# tokenizer; regex core/zip.c, and core/tri.c and core/tok.c for the
+# regex index's "cnstri") against the system sqlite3, md4c, PCRE2 and
+# zstd.  Seeds live in
 # tests/fuzz/seeds/<target>/ and are never written; the growing corpus,
 # crash artifacts and logs go to $(FUZZ_BUILD).  A run that finds a crash
 # stops and fails, leaving the input in $(FUZZ_BUILD)/artifacts/.
@@ -36,7 +37,8 @@ FUZZ_CORE    := core/buf.c core/mem.c
 FUZZ_SRC_md      := indexer/md.c $(FUZZ_CORE)
 FUZZ_SRC_qparse  := query/qparse.c core/tok.c $(FUZZ_CORE)
 FUZZ_SRC_snippet := query/snippet.c $(FUZZ_CORE)
-FUZZ_SRC_regex   := query/regex.c core/zip.c $(FUZZ_CORE)
+FUZZ_SRC_regex   := query/regex.c core/zip.c core/tri.c core/tok.c \
+                    $(FUZZ_CORE)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: fuzz fuzz-build fuzz-deps $(FUZZ_TARGETS:%=fuzz-%)

@@ -11,8 +11,9 @@
 ** no NUL), then the note text.  Checks:
 **
 **   - the trigram query, when there is one, is an expression FTS5 accepts
-**     on a table like note_tri (fts5(body, tokenize='trigram',
-**     detail='none')): prepare and step never fail;
+**     on a table like note_tri (fts5(body, tokenize='cnstri',
+**     detail='none'), which keeps word trigrams only): prepare and step
+**     never fail;
 **   - when PCRE2 finds a match in the text, that text, stored in the
 **     table, is found by the trigram query (no false negative).
 */
@@ -33,9 +34,10 @@ static void die(const char *what, const char *a, const char *b) {
 
 static void setup(void) {
   if (sqlite3_open(":memory:", &db) != SQLITE_OK ||
+      tri_register(db) != SQLITE_OK ||
       sqlite3_exec(db,
                    "CREATE VIRTUAL TABLE tri USING fts5(body, "
-                   "tokenize='trigram', detail='none')",
+                   "tokenize='cnstri', detail='none')",
                    NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "INSERT INTO tri(rowid, body) VALUES(1, ?)", -1,
                          &ins, NULL) != SQLITE_OK ||
