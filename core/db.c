@@ -51,6 +51,10 @@ int db_rc_to_cns(int rc) {
 
 int cns_dberr(cns *h, const char *what) {
   int rc = db_rc_to_cns(sqlite3_errcode(h->db));
+  /* the failing call's code may be gone (a later reset succeeded): still
+  ** an error, never CNS_OK, or the caller would go on as if it worked */
+  if (rc == CNS_OK)
+    return cns_seterr(h, CNS_EDB, "cannot %s in '%s'", what, h->index_path);
   if (rc == CNS_ECORRUPT)
     return cns_seterr(h, rc,
                       "index '%s' is damaged; run 'cnsearch index --rebuild'",
