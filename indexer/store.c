@@ -215,8 +215,8 @@ int store_schema(sqlite3 *db, buf *err) {
 
 enum {
   S_NOTE, S_BODY, S_FTS_ADD, S_TRI_ADD, S_SECTION, S_LINK, S_FTS_OLD,
-  S_FTS_DEL, S_TRI_OLD, S_TRI_DEL, S_DEL_NOTE, S_DEL_BODY, S_DEL_SEC, S_DEL_LINK, S_FOLDER,
-  S_FOLDER_GC, S_COUNT
+  S_FTS_DEL, S_TRI_OLD, S_TRI_DEL, S_DEL_NOTE, S_DEL_BODY, S_DEL_SEC,
+  S_DEL_LINK, S_FOLDER, S_FOLDER_GC, S_COUNT
 };
 
 static const char *stmt_sql[S_COUNT] = {
@@ -684,12 +684,13 @@ static int delete_row(store *s, long long id, buf *err) {
 
 /* FTS5's 'delete' of row id, given the values it was indexed with as
 ** the statement sel reads them (ncols columns) and passed to the
-** single-row statement del.  Not INSERT ... SELECT: FTS5 (up to SQLite
-** 3.44 at least) writes its in-memory terms out as a new segment at every
-** statement savepoint, and a multi-row statement opens one, so each
-** delete cost a segment of its own and a merge later (a 180 KB note at
-** 200 MB: `index NOTE` 19.0 -> 14.6 ms), and a rebuild of an index with a
-** regex index wrote a segment per note. */
+** single-row statement del.  Not INSERT ... SELECT: the FTS5 of the
+** SQLite this builds on (3.40) writes its in-memory terms out as a new
+** segment at every statement savepoint, and a multi-row statement opens
+** one, so each delete cost a segment of its own and a merge later (a
+** 180 KB note at 200 MB: `index NOTE` 18.6 -> 14.3 ms), and a rebuild of
+** an index with a regex index wrote a segment per note (put_row binds
+** that insert's text for the same reason). */
 static int fts_delete(store *s, int sel, int del, int ncols, long long id,
                       buf *err) {
   sqlite3_stmt *old = s->st[sel], *st = s->st[del];

@@ -7,7 +7,8 @@
 ** which adds every program's counts into the suite's closing line, and
 ** returns the exit status (0 only when nothing failed).  check_sql_int()
 ** reads one number from a database, for tests that include sqlite3.h
-** first.
+** first; check_open_index_db() opens one as the index code needs it, for
+** tests that include cnsint.h first.
 */
 #ifndef CHECK_H
 #define CHECK_H
@@ -51,6 +52,20 @@ static inline int check_sql_int(sqlite3 *db, const char *sql) {
     n = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
   return n;
+}
+#endif
+
+#ifdef CNSINT_H
+/* Open path (":memory:" too) as the index code expects a connection:
+** with the tokenizers and SQL functions the store and its views use. */
+static inline sqlite3 *check_open_index_db(const char *path) {
+  sqlite3 *db = NULL;
+  CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+  CHECK_INT(tok_register(db), SQLITE_OK);
+  CHECK_INT(tri_register(db), SQLITE_OK);
+  CHECK_INT(zip_register(db), SQLITE_OK);
+  CHECK_INT(links_register(db), SQLITE_OK);
+  return db;
 }
 #endif
 

@@ -177,11 +177,7 @@ static char *paths(const links_ids *ids) {
 
 static void graph_setup(void) {
   buf err = BUF_INIT;
-  CHECK_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
-  CHECK_INT(tok_register(db), SQLITE_OK);
-  CHECK_INT(tri_register(db), SQLITE_OK);
-  CHECK_INT(zip_register(db), SQLITE_OK);
-  CHECK_INT(links_register(db), SQLITE_OK);
+  db = check_open_index_db(":memory:");
   CHECK_INT(store_schema(db, &err), CNS_OK);
   CHECK_INT(store_open(db, &st, &err), CNS_OK);
   CHECK_INT(store_begin(st, &err), CNS_OK);

@@ -49,16 +49,6 @@ static char *note_text(int i) {
   return buf_detach(&b);
 }
 
-static sqlite3 *open_db(const char *path) {
-  sqlite3 *db = NULL;
-  CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-  CHECK_INT(tok_register(db), SQLITE_OK);
-  CHECK_INT(tri_register(db), SQLITE_OK);
-  CHECK_INT(zip_register(db), SQLITE_OK);
-  CHECK_INT(links_register(db), SQLITE_OK);
-  return db;
-}
-
 /* Samples of notes first..first+NOTES as feed_sample() takes them: the
 ** first ZIP_SAMPLE_BYTES of each of ZIP_SAMPLES notes spread evenly. */
 static unsigned samples_of(int first, buf *out, size_t *sizes) {
@@ -224,7 +214,7 @@ static void test_smaller(void) {
 
 static void test_index(const char *path) {
   buf err = BUF_INIT;
-  sqlite3 *a = open_db(path), *b = open_db(path);
+  sqlite3 *a = check_open_index_db(path), *b = check_open_index_db(path);
   CHECK_INT(store_schema(a, &err), CNS_OK);
 
   load(a, 0, 0);
@@ -252,7 +242,7 @@ static void test_index(const char *path) {
   CHECK_INT(sqlite3_exec(a, "DELETE FROM meta WHERE key='zdict'", NULL, NULL,
                          NULL),
             SQLITE_OK);
-  sqlite3 *c = open_db(path);
+  sqlite3 *c = check_open_index_db(path);
   CHECK_INT(read_back(c, 5000), 0);
   CHECK_INT(check_sql_int(c, "SELECT count(*) FROM body WHERE "
                              "unpack(z, len) IS NOT NULL"),
