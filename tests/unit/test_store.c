@@ -10,7 +10,12 @@
 ** another for the insert.  A segment too many is no wrong answer, only
 ** a slower update and merges later, so nothing else would notice it
 ** coming back.  The count is read from FTS5's own structure record.
+**
+** FTS5 also starts a segment whenever a row id is not above the last one
+** it was given, so an update deletes old versions in id order (index.c);
+** test_update_order checks that through the library's own update.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -118,11 +123,78 @@ static void test_one_segment(void) {
   buf_free(&err);
 }
 
+/* Write note i of the folder, its text depending on round. */
+static void write_note(const char *dir, int i, int round) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/n%02d.md", dir, i);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fprintf(f, "# Note %d\n\nround %d of gating and routing", i, round);
+  for (int k = 0; k < round; k++) fputs(" again", f);
+  fputs("\n", f);
+  fclose(f);
+}
+
+/* An update that changes many notes deletes their old versions in row id
+** order (index.c): the plan lists them by path, and once notes have been
+** re-indexed one by one their ids no longer follow their paths.  FTS5
+** starts a new segment whenever a row id is not above the last one, so
+** out of order each step down was a segment.  With FTS5's merging turned
+** off, the segments an update adds are the ones it wrote. */
+static void test_update_order(void) {
+  char dir[] = "/tmp/cns-test-store-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char *index = cns_xasprintf("%s/index.db", dir);
+  cns *h = NULL;
+  cns_update_stats stats;
+  for (int i = 0; i < 30; i++) write_note(dir, i, 1);
+  CHECK_INT(cns_open(dir, index, CNS_OPEN_CREATE, &h, NULL), CNS_OK);
+  if (!h) return;
+  CHECK_INT(cns_update(h, 0, &stats, NULL, NULL), CNS_OK);
+  /* re-index them one at a time, last path first: ids now fall as paths
+  ** rise */
+  for (int i = 29; i >= 0; i--) {
+    char name[16];
+    const char *paths[1] = {name};
+    snprintf(name, sizeof name, "n%02d.md", i);
+    write_note(dir, i, 2);
+    CHECK_INT(cns_update_paths(h, paths, 1, &stats), CNS_OK);
+  }
+  cns_close(h); /* a fresh connection, as a new cnsearch process has */
+  h = NULL;
+  CHECK_INT(cns_open(dir, index, 0, &h, NULL), CNS_OK);
+  if (!h) return;
+  sqlite3 *side = check_open_index_db(index);
+  CHECK_INT(sqlite3_exec(side, "INSERT INTO note_fts(note_fts, rank) "
+                               "VALUES('automerge', 0)",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+  sqlite3 *keep = db;
+  db = side;
+  int before = segments("note_fts");
+  /* all but n00, whose id is the highest: new ids then go above every
+  ** old one (SQLite gives the highest id in use plus one) */
+  for (int i = 1; i < 30; i++) write_note(dir, i, 3);
+  CHECK_INT(cns_update(h, 0, &stats, NULL, NULL), CNS_OK);
+  CHECK_INT(stats.changed, 29);
+  CHECK(before > 0);
+  CHECK_INT(segments("note_fts"), before + 1);
+  db = keep;
+  sqlite3_close(side);
+  cns_close(h);
+  char *rm = cns_xasprintf("rm -rf '%s'", dir);
+  CHECK_INT(system(rm), 0);
+  free(rm);
+  free(index);
+}
+
 int main(void) {
   buf err = BUF_INIT;
   db = check_open_index_db(":memory:");
   CHECK_INT(store_schema(db, &err), CNS_OK);
   test_one_segment();
+  test_update_order();
   sqlite3_close(db);
   buf_free(&err);
   return check_done("test_store");
