@@ -155,32 +155,61 @@ typedef struct unzip {
   unsigned id;       /* its id */
 } unzip;
 
-/* Read meta('zdict') into u if it is the dictionary `id`: SQLITE_OK, or
-** SQLITE_CORRUPT when the index holds another one or none, or the error
+/* Hand the bytes of meta('zdict') to use() while they are valid: use()'s
+** code, SQLITE_DONE when the index has no dictionary, or the error
 ** reading it gave (a busy or unreadable file is not a damaged row). */
-static int load_dict(sqlite3 *db, unzip *u, unsigned id) {
+static int read_stored(sqlite3 *db, int (*use)(void *, const void *, size_t),
+                       void *arg) {
   sqlite3_stmt *st;
   int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='zdict'",
                               -1, &st, NULL);
   if (rc != SQLITE_OK) return rc;
   rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    const void *b = sqlite3_column_blob(st, 0);
-    size_t n = (size_t)sqlite3_column_bytes(st, 0);
-    ZSTD_DDict *dd = NULL;
-    rc = SQLITE_CORRUPT;
-    if (b && ZSTD_getDictID_fromDict(b, n) == id)
-      rc = (dd = ZSTD_createDDict(b, n)) ? SQLITE_OK : SQLITE_NOMEM;
-    if (dd) {
-      ZSTD_freeDDict(u->dict);
-      u->dict = dd;
-      u->id = id;
-    }
-  } else if (rc == SQLITE_DONE) {
-    rc = SQLITE_CORRUPT;
-  }
+  if (rc == SQLITE_ROW)
+    rc = use(arg, sqlite3_column_blob(st, 0),
+             (size_t)sqlite3_column_bytes(st, 0));
   int frc = sqlite3_finalize(st);
-  return rc == SQLITE_OK || frc == SQLITE_OK ? rc : frc;
+  return frc == SQLITE_OK ? rc : frc;
+}
+
+static int use_for_writing(void *arg, const void *b, size_t n) {
+  *(zip_dict **)arg = zip_dict_load(b, n); /* NULL: none usable */
+  return SQLITE_OK;
+}
+
+int zip_dict_read(sqlite3 *db, zip_dict **out) {
+  *out = NULL;
+  int rc = read_stored(db, use_for_writing, out);
+  if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+    zip_dict_free(*out);
+    *out = NULL;
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+typedef struct wanted {
+  unzip *u;
+  unsigned id;
+} wanted;
+
+static int use_for_reading(void *arg, const void *b, size_t n) {
+  wanted *w = arg;
+  if (!b || ZSTD_getDictID_fromDict(b, n) != w->id) return SQLITE_CORRUPT;
+  ZSTD_DDict *dd = ZSTD_createDDict(b, n);
+  if (!dd) return SQLITE_NOMEM;
+  ZSTD_freeDDict(w->u->dict);
+  w->u->dict = dd;
+  w->u->id = w->id;
+  return SQLITE_OK;
+}
+
+/* Read meta('zdict') into u if it is the dictionary `id`: SQLITE_OK, or
+** SQLITE_CORRUPT when the index holds another one or none, or the error
+** reading it gave. */
+static int load_dict(sqlite3 *db, unzip *u, unsigned id) {
+  wanted w = {u, id};
+  int rc = read_stored(db, use_for_reading, &w);
+  return rc == SQLITE_DONE ? SQLITE_CORRUPT : rc;
 }
 
 /* Decompress into a new buffer of len bytes, then a NUL and RX_SLACK

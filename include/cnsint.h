@@ -115,6 +115,9 @@ typedef struct zip_dict zip_dict;
 zip_dict *zip_dict_make(const char *samples, const size_t *sizes,
                         unsigned nsamples, unsigned id);
 zip_dict *zip_dict_load(const void *bytes, size_t n);
+/* The dictionary stored in meta('zdict'), digested (zip_dict_load), in
+** *out: NULL when there is none; an SQLite code. */
+int zip_dict_read(sqlite3 *db, zip_dict **out);
 const void *zip_dict_bytes(const zip_dict *d, size_t *n);
 unsigned zip_dict_id(const zip_dict *d);
 void zip_dict_free(zip_dict *d);

@@ -333,20 +333,11 @@ static void use_dict(store *s, zip_dict *d) {
 }
 
 int store_dict(store *s, const zip_dict **out, buf *err) {
-  sqlite3_stmt *st;
   *out = s->dict;
   if (s->dict_read) return CNS_OK;
-  int rc = sqlite3_prepare_v2(
-      s->db, "SELECT value FROM meta WHERE key='zdict'", -1, &st, NULL);
-  if (rc != SQLITE_OK) return fail(s, err, "read the notes' dictionary");
-  zip_dict *d = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW) /* NULL if it is not one: plain frames */
-    d = zip_dict_load(sqlite3_column_blob(st, 0),
-                      (size_t)sqlite3_column_bytes(st, 0));
-  if (sqlite3_finalize(st) != SQLITE_OK) {
-    zip_dict_free(d);
+  zip_dict *d; /* NULL for none, or none usable: plain frames */
+  if (zip_dict_read(s->db, &d) != SQLITE_OK)
     return fail(s, err, "read the notes' dictionary");
-  }
   use_dict(s, d);
   *out = d;
   return CNS_OK;
