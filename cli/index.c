@@ -64,10 +64,16 @@ static char *root_relative(const char *root, const char *arg) {
   return out;
 }
 
-static void report(const cns_update_stats *st) {
-  fprintf(stderr, "cnsearch: %ld notes: %ld added, %ld changed, %ld "
-                  "removed, %ld unreadable\n",
-          st->scanned, st->added, st->changed, st->removed, st->skipped);
+static void report(const cns_update_stats *st, int watched) {
+  if (watched)
+    fprintf(stderr, "cnsearch: kept fresh by 'cnsearch watch', which just "
+                    "applied %ld added, %ld changed, %ld removed, %ld "
+                    "unreadable\n",
+            st->added, st->changed, st->removed, st->skipped);
+  else
+    fprintf(stderr, "cnsearch: %ld notes: %ld added, %ld changed, %ld "
+                    "removed, %ld unreadable\n",
+            st->scanned, st->added, st->changed, st->removed, st->skipped);
 }
 
 /* The update for `index PATH...`; -1 when a path is outside the notes
@@ -89,8 +95,13 @@ static int update_paths(const opts *o, cns *h, cns_update_stats *st) {
   return rc;
 }
 
-/* The update for `index` and `index --rebuild`. */
-static int update_all(const opts *o, cns *h, cns_update_stats *st) {
+/* The update for `index` and `index --rebuild`.  A running `cnsearch
+** watch` already keeps the index: it is asked to catch up instead of
+** walking every note (*watched set); a rebuild is always done here. */
+static int update_all(const opts *o, cns *h, cns_update_stats *st,
+                      int *watched) {
+  if (!o->rebuild && (*watched = cns_watcher_sync(h, st)) != 0)
+    return CNS_OK;
   int rc = cli_update(o, h, o->rebuild, st);
   if (rc == CNS_ECORRUPT && o->rebuild) {
     /* damage SQLite only found while reading: the index is a cache */
@@ -109,10 +120,12 @@ int cli_index(const opts *o) {
   if (o->argc > 1 && o->rebuild)
     cli_die_usage("'index --rebuild' takes no paths: it rebuilds everything");
   if (cli_open(o, flags, &h)) return EXIT_ERROR;
-  int rc = o->argc > 1 ? update_paths(o, h, &st) : update_all(o, h, &st);
+  int watched = 0;
+  int rc = o->argc > 1 ? update_paths(o, h, &st)
+                       : update_all(o, h, &st, &watched);
   if (rc == -1) rc = EXIT_ERROR;
   else if (rc) rc = cli_fail_rc(h, rc);
-  else if (!o->quiet) report(&st);
+  else if (!o->quiet) report(&st, watched);
   cns_close(h);
   return rc;
 }

@@ -1,9 +1,10 @@
 /*
 ** watch.c -- `cnsearch watch`: keep the index fresh until Ctrl-C.
 **
-** While it runs, searches on the same notes skip their freshness walk
-** (the library's cns_watcher_running()).  Each update that changed
-** something is reported on stderr; Ctrl-C or SIGTERM ends it with exit 0.
+** While it runs, searches of the same index ask it to catch up instead
+** of walking the notes (the library's cns_watcher_sync()).  Each update
+** that changed something is reported on stderr; Ctrl-C or SIGTERM ends
+** it with exit 0.
 */
 #include <stdio.h>
 #include "cli/cli.h"

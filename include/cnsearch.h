@@ -235,11 +235,17 @@ void cns_links_free(cns_links *l);
 
 /* Keep the index fresh until cns_interrupt(): bring it up to date, then
 ** update it whenever the notes change, calling report (may be NULL) after
-** each update.  CNS_EBUSY when another watcher runs for the same root. */
+** each update.  CNS_EBUSY when another watcher keeps the same index. */
 typedef void (*cns_watch_fn)(void *arg, const cns_update_stats *st);
 int cns_watch(cns *db, cns_watch_fn report, void *arg);
-/* Is a watcher keeping this root's index fresh right now? */
+/* Is a watcher keeping this index fresh right now? */
 int cns_watcher_running(cns *db);
+/* Ask a running watcher to catch up with every change made so far and
+** wait (at most a few seconds) for its answer: 1 when the index is
+** current, with *st (may be NULL) the counts of what it still had to
+** apply; 0 when no watcher answered, and the caller should update the
+** index itself. */
+int cns_watcher_sync(cns *db, cns_update_stats *st);
 
 /* What the index holds. */
 typedef struct cns_stats {

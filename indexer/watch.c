@@ -1,37 +1,57 @@
 /*
-** watch.c -- keep the index fresh as notes change (inotify).
+** watch.c -- keep the index fresh as notes change (inotify), and let
+** searches ask whether it is.
 **
-** cns_watch() takes an exclusive flock() on ROOT/.cnsearch/watch.lock,
-** brings the index up to date, and then sleeps in inotify until a note
-** folder changes.  Each burst of events (collected for DEBOUNCE_MS, so
-** an editor's write-rename-chmod dance is one update) names the files
-** and folders that changed, and only those are looked at again
-** (cns_update_paths(), which judges them by the walk's own rules): one
-** saved note costs a few milliseconds however many notes there are.
-** What inotify cannot say exactly -- a full event queue (IN_Q_OVERFLOW),
-** a changed .gitignore or .cnsearchignore, more than MAX_PATHS names in
-** one burst -- costs one full walk instead.  New folders get watches as
-** they appear.
+** cns_watch() takes an exclusive flock() on INDEX-watch (next to the
+** index file, as SQLite keeps INDEX-wal), brings the index up to date,
+** and then sleeps in inotify until a note folder changes.  Each burst of
+** events (collected for DEBOUNCE_MS, so an editor's write-rename-chmod
+** dance is one update) names the files and folders that changed, and
+** only those are looked at again (cns_update_paths(), which judges them
+** by the walk's own rules): one saved note costs a few milliseconds
+** however many notes there are.  What inotify cannot say exactly -- a
+** full event queue (IN_Q_OVERFLOW), a changed .gitignore or
+** .cnsearchignore, more than MAX_PATHS names in one burst -- costs one
+** full walk instead.  New folders get watches as they appear.
 **
-** While the lock is held, cns_watcher_running() is true, and searches
-** skip their own freshness walk: a default search then costs what a
-** --no-update search costs.  The lock dies with the watcher, so a
-** crashed watcher never leaves searches trusting a stale index.
+** A search cannot just trust a running watcher: a note saved a moment
+** ago may still sit in the watcher's debounce or in inotify's queue.  So
+** cns_watcher_sync() asks, the way git's fsmonitor and watchman do, with
+** a cookie: it creates a file in INDEX-sync/, which the watcher also
+** watches with the same inotify descriptor.  inotify queues events in
+** the order they happen, so by the time the watcher reads the cookie's
+** event it has read every change made before the search began.  It ends
+** its debounce, applies the burst, writes "ok" and its counts into the
+** cookie and removes it; the search, watching INDEX-sync/ itself, reads
+** the answer from its still open descriptor.  Anything else -- no
+** watcher, a watcher that dies or does not answer within SYNC_WAIT_MS,
+** an update that failed -- and the search walks the notes itself.  Only
+** cookies the watcher saw an event for, or found in INDEX-sync/ before a
+** full walk began (at start, after an overflow), are answered, so "ok"
+** always means "every change made before your cookie is indexed".
+**
+** The lock dies with the watcher, so a crashed watcher never leaves
+** searches trusting a stale index; it is per index file, so a search of
+** another index over the same notes never trusts it either.
 */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <dirent.h>
 #include <unistd.h>
 #include "cnsint.h"
 
 #define DEBOUNCE_MS 40
 #define MAX_PATHS 256
+#define SYNC_WAIT_MS 5000 /* how long a search waits for the watcher */
+#define SYNC_POLL_MS 100  /* how often it checks that the watcher lives */
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
                     IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | \
                     IN_ONLYDIR)
@@ -43,26 +63,53 @@ typedef struct wdmap {
   size_t n;
 } wdmap;
 
+/* A running watcher. */
+typedef struct watcher {
+  cns *h;
+  int in;            /* the inotify descriptor */
+  int sync_wd;       /* its watch on INDEX-sync/ */
+  char *sync_dir;    /* INDEX-sync (owned) */
+  wdmap m;
+} watcher;
+
+/* A list of names (owned). */
+typedef struct names {
+  char **v;
+  size_t n;
+} names;
+
 /* What one burst of events asks for. */
 typedef struct burst {
-  char **paths;      /* changed files and folders, root-relative */
-  size_t n;
+  names paths;       /* changed files and folders, root-relative */
+  names cookies;     /* searches waiting for this burst (INDEX-sync/) */
   int all;           /* a full update instead */
   int rewatch;       /* a folder appeared: watch it */
 } burst;
 
-static char *lock_path(const cns *h) {
-  return cns_xasprintf("%s/.cnsearch/watch.lock", h->root);
+/* INDEX-suffix, e.g. the lock INDEX-watch.  Caller frees. */
+static char *side_path(const cns *h, const char *suffix) {
+  return cns_xasprintf("%s-%s", h->index_path, suffix);
 }
 
 int cns_watcher_running(cns *h) {
-  char *p = lock_path(h);
+  char *p = side_path(h, "watch");
   int fd = open(p, O_RDONLY | O_CLOEXEC), held = 0;
   free(p);
   if (fd < 0) return 0;
   if (flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) held = 1;
   close(fd);
   return held;
+}
+
+static void names_add(names *l, char *s /* taken */) {
+  l->v = cns_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+  l->v[l->n++] = s;
+}
+
+static void names_free(names *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+  free(l->v);
+  memset(l, 0, sizeof *l);
 }
 
 static void map_set(wdmap *m, int wd, const char *rel) {
@@ -90,18 +137,26 @@ static void map_free(wdmap *m) {
   free(m->rel);
 }
 
-/* Watch dir (relative to the root) and every visible folder below it. */
-static void add_tree(int in, wdmap *m, const char *root, const char *rel) {
-  char *path = rel[0] ? cns_xasprintf("%s/%s", root, rel) : cns_xstrdup(root);
-  int wd = inotify_add_watch(in, path, WATCH_MASK);
-  if (wd >= 0) map_set(m, wd, rel);
+/* Watch dir (relative to the root) and every visible folder below it.
+** INDEX-sync/, should the index live among the notes, is not a note
+** folder: inotify gives the same descriptor for it, which stays out of
+** the map. */
+static void add_tree(watcher *w, const char *rel) {
+  char *path = rel[0] ? cns_xasprintf("%s/%s", w->h->root, rel)
+                      : cns_xstrdup(w->h->root);
+  int wd = inotify_add_watch(w->in, path, WATCH_MASK);
+  if (wd >= 0 && wd == w->sync_wd) {
+    free(path);
+    return;
+  }
+  if (wd >= 0) map_set(&w->m, wd, rel);
   DIR *d = opendir(path);
   struct dirent *de;
   while (d && (de = readdir(d)) != NULL) {
     if (de->d_name[0] == '.' || de->d_type != DT_DIR) continue;
     char *sub = rel[0] ? cns_xasprintf("%s/%s", rel, de->d_name)
                        : cns_xstrdup(de->d_name);
-    add_tree(in, m, root, sub);
+    add_tree(w, sub);
     free(sub);
   }
   if (d) closedir(d);
@@ -109,32 +164,46 @@ static void add_tree(int in, wdmap *m, const char *root, const char *rel) {
 }
 
 static void burst_add(burst *b, const char *dir, const char *name) {
-  if (b->n == MAX_PATHS) {
+  if (b->paths.n == MAX_PATHS) {
     b->all = 1;
     return;
   }
-  b->paths = cns_xrealloc(b->paths, (b->n + 1) * sizeof *b->paths);
-  b->paths[b->n++] = dir[0] ? cns_xasprintf("%s/%s", dir, name)
-                            : cns_xstrdup(name);
+  names_add(&b->paths, dir[0] ? cns_xasprintf("%s/%s", dir, name)
+                              : cns_xstrdup(name));
 }
 
 static void burst_free(burst *b) {
-  for (size_t i = 0; i < b->n; i++) free(b->paths[i]);
-  free(b->paths);
+  names_free(&b->paths);
+  names_free(&b->cookies);
   memset(b, 0, sizeof *b);
 }
 
+/* Every cookie now in INDEX-sync/: the searches a full walk that starts
+** after this will answer for (their events may be lost in an overflow). */
+static void list_cookies(const watcher *w, names *out) {
+  DIR *d = opendir(w->sync_dir);
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL)
+    if (de->d_name[0] != '.') names_add(out, cns_xstrdup(de->d_name));
+  if (d) closedir(d);
+}
+
 /* What one event asks for. */
-static void note_event(const wdmap *m, const struct inotify_event *e,
+static void note_event(const watcher *w, const struct inotify_event *e,
                        burst *b) {
   if (e->mask & IN_Q_OVERFLOW) {
     b->all = b->rewatch = 1;
     return;
   }
+  if (e->wd == w->sync_wd) {
+    if ((e->mask & IN_CREATE) && e->len && e->name[0] != '.')
+      names_add(&b->cookies, cns_xstrdup(e->name));
+    return;
+  }
   if ((e->mask & IN_ISDIR) && (e->mask & (IN_CREATE | IN_MOVED_TO)))
     b->rewatch = 1;
   if (!e->len) return; /* about the watched folder itself: its parent says */
-  const char *dir = map_get(m, e->wd);
+  const char *dir = map_get(&w->m, e->wd);
   if (!dir) {
     b->all = 1;
     return;
@@ -146,78 +215,187 @@ static void note_event(const wdmap *m, const struct inotify_event *e,
 }
 
 /* Read what inotify has into b. */
-static void drain(int in, const wdmap *m, burst *b) {
+static void drain(const watcher *w, burst *b) {
   char ev[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-  ssize_t n = read(in, ev, sizeof ev);
+  ssize_t n = read(w->in, ev, sizeof ev);
   for (char *p = ev; n > 0 && p < ev + n;) {
     struct inotify_event *e = (struct inotify_event *)p;
-    note_event(m, e, b);
+    note_event(w, e, b);
     p += sizeof *e + e->len;
   }
 }
 
+/* Answer the searches waiting in cookies: the reply goes into the file,
+** which its search still holds open, and the removal wakes it. */
+static void answer(const watcher *w, const names *cookies, int rc,
+                   const cns_update_stats *st) {
+  char reply[160];
+  if (rc) snprintf(reply, sizeof reply, "error\n");
+  else
+    snprintf(reply, sizeof reply, "ok %ld %ld %ld %ld %ld\n", st->scanned,
+             st->added, st->changed, st->removed, st->skipped);
+  for (size_t i = 0; i < cookies->n; i++) {
+    char *p = cns_xasprintf("%s/%s", w->sync_dir, cookies->v[i]);
+    int fd = open(p, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+      /* a short write leaves no "ok": the search then walks itself */
+      ssize_t n = write(fd, reply, strlen(reply));
+      (void)n;
+      close(fd);
+    }
+    unlink(p); /* gone already if its search gave up */
+    free(p);
+  }
+}
+
 static int take_lock(cns *h, int *fd) {
-  char *dir = cns_xasprintf("%s/.cnsearch", h->root), *p = lock_path(h);
-  mkdir(dir, 0777);
+  char *p = side_path(h, "watch");
   *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   int rc = CNS_OK;
   if (*fd < 0)
     rc = cns_seterr(h, CNS_EIO, "cannot create '%s': %s", p, strerror(errno));
   else if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
     rc = cns_seterr(h, CNS_EBUSY, "another 'cnsearch watch' is already "
-                                  "watching '%s'", h->root);
-  free(dir);
+                                  "keeping '%s' fresh", h->index_path);
   free(p);
   return rc;
 }
 
-static int apply_burst(cns *h, const burst *b, cns_watch_fn report,
+/* inotify, INDEX-sync/ and the note folders. */
+static int watcher_start(cns *h, watcher *w) {
+  memset(w, 0, sizeof *w);
+  w->h = h;
+  w->sync_wd = -1;
+  w->sync_dir = side_path(h, "sync");
+  w->in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (w->in < 0)
+    return cns_seterr(h, CNS_EIO, "cannot watch '%s': %s", h->root,
+                      strerror(errno));
+  if (mkdir(w->sync_dir, 0700) != 0 && errno != EEXIST)
+    return cns_seterr(h, CNS_EIO, "cannot create '%s': %s", w->sync_dir,
+                      strerror(errno));
+  w->sync_wd = inotify_add_watch(w->in, w->sync_dir, IN_CREATE | IN_ONLYDIR);
+  if (w->sync_wd < 0)
+    return cns_seterr(h, CNS_EIO, "cannot watch '%s': %s", w->sync_dir,
+                      strerror(errno));
+  add_tree(w, "");
+  return CNS_OK;
+}
+
+static void watcher_stop(watcher *w) {
+  map_free(&w->m);
+  if (w->in >= 0) close(w->in);
+  free(w->sync_dir);
+}
+
+/* One update for a burst, then the answers to the searches it closes. */
+static int apply_burst(watcher *w, burst *b, cns_watch_fn report,
                        void *arg) {
-  cns_update_stats st;
-  int rc = b->all ? cns_update(h, 0, &st, NULL, NULL)
-                  : cns_update_paths(h, (const char *const *)b->paths, b->n,
-                                     &st);
-  if (!rc && report) report(arg, &st);
+  cns_update_stats st = {0};
+  int rc = CNS_OK;
+  if (b->all) {
+    list_cookies(w, &b->cookies); /* before the walk: see list_cookies() */
+    rc = cns_update(w->h, 0, &st, NULL, NULL);
+  } else if (b->paths.n) {
+    rc = cns_update_paths(w->h, (const char *const *)b->paths.v, b->paths.n,
+                          &st);
+  }
+  if (!rc && report && (b->all || b->paths.n)) report(arg, &st);
+  answer(w, &b->cookies, rc, &st);
   return rc;
 }
 
-static int watch_loop(cns *h, int in, wdmap *m, cns_watch_fn report,
-                      void *arg) {
+static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
   int rc = CNS_OK;
-  while (!rc && !h->interrupted) {
-    struct pollfd pf = {in, POLLIN, 0};
+  while (!rc && !w->h->interrupted) {
+    struct pollfd pf = {w->in, POLLIN, 0};
     int r = poll(&pf, 1, 1000);
     if (r <= 0) continue; /* timeout or a signal: look at interrupted */
     burst b = {0};
-    drain(in, m, &b);
-    while (poll(&pf, 1, DEBOUNCE_MS) > 0) drain(in, m, &b);
-    if (b.rewatch) add_tree(in, m, h->root, "");
-    if (b.all || b.n) rc = apply_burst(h, &b, report, arg);
+    drain(w, &b);
+    /* a waiting search ends the debounce */
+    while (!b.cookies.n && poll(&pf, 1, DEBOUNCE_MS) > 0) drain(w, &b);
+    if (b.rewatch) add_tree(w, "");
+    rc = apply_burst(w, &b, report, arg);
     burst_free(&b);
   }
-  return h->interrupted ? CNS_OK : rc;
+  return w->h->interrupted ? CNS_OK : rc;
 }
 
 int cns_watch(cns *h, cns_watch_fn report, void *arg) {
   int lock, rc = take_lock(h, &lock);
-  if (rc) {
-    if (lock >= 0) close(lock);
-    return rc;
+  watcher w = {.in = -1};
+  if (!rc) rc = watcher_start(h, &w);
+  if (!rc) {
+    burst first = {.all = 1}; /* answers cookies left before we watched */
+    rc = apply_burst(&w, &first, report, arg);
+    burst_free(&first);
   }
-  int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  if (in < 0) {
-    close(lock);
-    return cns_seterr(h, CNS_EIO, "cannot watch '%s': %s", h->root,
-                      strerror(errno));
-  }
-  wdmap m = {0};
-  add_tree(in, &m, h->root, "");
-  cns_update_stats st;
-  rc = cns_update(h, 0, &st, NULL, NULL);
-  if (!rc && report) report(arg, &st);
-  if (!rc) rc = watch_loop(h, in, &m, report, arg);
-  map_free(&m);
-  close(in);
-  close(lock);
+  if (!rc) rc = watch_loop(&w, report, arg);
+  if (w.h) watcher_stop(&w);
+  if (lock >= 0) close(lock);
   return rc;
+}
+
+/* The watcher's reply in our cookie: 1 and *st for "ok". */
+static int read_reply(int fd, cns_update_stats *st) {
+  char reply[160];
+  ssize_t n = pread(fd, reply, sizeof reply - 1, 0);
+  if (n <= 0) return 0;
+  reply[n] = 0;
+  cns_update_stats s = {0};
+  if (sscanf(reply, "ok %ld %ld %ld %ld %ld", &s.scanned, &s.added,
+             &s.changed, &s.removed, &s.skipped) != 5)
+    return 0;
+  if (st) *st = s;
+  return 1;
+}
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Wait until the cookie `name` (open as fd) is answered: 1 for "ok". */
+static int await_reply(cns *h, int in, int fd, const char *name,
+                       cns_update_stats *st) {
+  char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+  long long end = now_ms() + SYNC_WAIT_MS;
+  while (now_ms() < end && !h->interrupted) {
+    struct pollfd pf = {in, POLLIN, 0};
+    int r = poll(&pf, 1, SYNC_POLL_MS);
+    if (r < 0 && errno != EINTR) return 0;
+    if (r <= 0) {
+      if (!cns_watcher_running(h)) return 0;
+      continue;
+    }
+    ssize_t n = read(in, ev, sizeof ev);
+    for (char *p = ev; n > 0 && p < ev + n;) {
+      struct inotify_event *e = (struct inotify_event *)p;
+      if (e->mask & IN_Q_OVERFLOW) return 0;
+      if (e->len && strcmp(e->name, name) == 0) return read_reply(fd, st);
+      p += sizeof *e + e->len;
+    }
+  }
+  return 0;
+}
+
+int cns_watcher_sync(cns *h, cns_update_stats *st) {
+  if (!cns_watcher_running(h)) return 0;
+  static unsigned seq;
+  char name[64];
+  snprintf(name, sizeof name, "c%ld-%u", (long)getpid(), seq++);
+  char *dir = side_path(h, "sync"), *path = cns_xasprintf("%s/%s", dir, name);
+  int in = inotify_init1(IN_CLOEXEC), fd = -1, ok = 0;
+  if (in >= 0 && inotify_add_watch(in, dir, IN_DELETE | IN_ONLYDIR) >= 0 &&
+      (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
+    ok = await_reply(h, in, fd, name, st);
+    if (!ok) unlink(path);
+    close(fd);
+  }
+  if (in >= 0) close(in);
+  free(path);
+  free(dir);
+  return ok;
 }

@@ -61,7 +61,7 @@ expect_match "$OUT" '^index size: [0-9]+ bytes' "stats reports the index size"
 # watch: changes are indexed within a moment, searches trust it.
 "$BIN" -C "$NOTES" -q watch 2>"$TMP/watch.err" &
 wpid=$!
-i=0; while [ ! -f "$NOTES/.cnsearch/watch.lock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+i=0; while [ ! -f "$NOTES/.cnsearch/index.db-watch" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 sleep 0.3
 printf '# Fresh\n\nquaggaplex appears here\n' > "$NOTES/fresh.md"
 found=""
@@ -115,7 +115,7 @@ rm -r "$NOTES/skipme" "$NOTES/seen.md" "$NOTES/edited.md" "$NOTES/.hidden.md"
 wait_for yakfold "" && pass || fail "watch: cleaned up ($got)"
 run "$BIN" -C "$NOTES" -q watch
 expect_rc 2 "a second watcher is refused"
-expect_match "$ERR" "already watching" "second watcher message"
+expect_match "$ERR" "already keeping" "second watcher message"
 kill -INT $wpid; wait $wpid; rc=$?
 expect_eq "$rc" 0 "watch ends cleanly on Ctrl-C"
 run "$BIN" -C "$NOTES" check

@@ -1,0 +1,111 @@
+#!/bin/sh
+# watch.sh -- searches and `cnsearch index` while `cnsearch watch` runs.
+#
+# A running watcher spares searches their walk over the notes, but only
+# once it has said that it has caught up with every change made before
+# the search (its cookie, indexer/watch.c).  These tests change a note
+# and search for it at once, many times over: without that handshake the
+# watcher's debounce alone would make most of them miss.  They also take
+# the watcher away in the ways it can go (stopped, killed, its event
+# queue overflowing) and check that searches still find what is there.
+. "$(dirname "$0")/lib.sh"
+setup
+cd "$NOTES" # results are printed relative to the current folder
+SYNC=$NOTES/.cnsearch/index.db-sync
+run "$BIN" -C "$NOTES" -q index
+expect_rc 0 "first index"
+
+# A search that arrived before the watcher watched INDEX-sync/ left its
+# cookie there; the watcher's first full update must answer it.
+mkdir -p "$SYNC"
+exec 7<>"$SYNC/cearly"
+
+"$BIN" -C "$NOTES" -q watch 2>"$TMP/watch.err" &
+wpid=$!
+# `index` answers through the watcher once it is up
+i=0
+while [ $i -lt 100 ]; do
+  "$BIN" -C "$NOTES" index 2>"$TMP/ready" && grep -q "kept fresh by 'cnsearch watch'" "$TMP/ready" && break
+  sleep 0.1; i=$((i + 1))
+done
+expect_match "$(cat "$TMP/ready")" "kept fresh by 'cnsearch watch', which just applied 0 added, 0 changed" \
+  "index defers to a running watcher"
+[ ! -e "$SYNC/cearly" ] && pass || fail "a cookie left before the watcher started is answered"
+expect_match "$(cat <&7)" '^ok [0-9]+ 0 0 0 0$' "its answer is ok"
+exec 7<&-
+
+# Change a note, search at once: every search must see the change.
+n=0 missed=""
+while [ $n -lt 25 ]; do
+  printf '\nwombatique%d\n' "$n" >>"$NOTES/papers/fsdp.md"
+  got=$("$BIN" -C "$NOTES" -l "wombatique$n" 2>&1)
+  [ "$got" = "papers/fsdp.md" ] || missed="$missed $n:$got"
+  printf '# New %d\n\nnumbatique%d\n' "$n" "$n" >"$NOTES/new$n.md"
+  got=$("$BIN" -C "$NOTES" -l "numbatique$n" 2>&1)
+  [ "$got" = "new$n.md" ] || missed="$missed new$n:$got"
+  rm "$NOTES/new$n.md"
+  got=$("$BIN" -C "$NOTES" -l "numbatique$n" 2>&1)
+  [ -z "$got" ] || missed="$missed gone$n:$got"
+  n=$((n + 1))
+done
+expect_eq "$missed" "" "searches right after a change see it (25 edits, adds, removals)"
+
+printf '\nquokkatique\n' >>"$NOTES/papers/fsdp.md"
+run "$BIN" -C "$NOTES" index
+expect_rc 0 "index through the watcher"
+expect_match "$ERR" "which just applied 0 added, 1 changed, 0 removed" "index reports what the watcher still had to apply"
+run "$BIN" -C "$NOTES" --no-update -l quokkatique
+expect_eq "$OUT" "papers/fsdp.md" "after index returns, the change is in the index"
+expect_eq "$(ls "$SYNC")" "" "no cookie is left behind"
+
+# Another index of the same notes is not kept by this watcher.
+run "$BIN" -C "$NOTES" --index "$TMP/other.db" -q index
+printf '# Other\n\nplatypique\n' >"$NOTES/other.md"
+run "$BIN" -C "$NOTES" --index "$TMP/other.db" -l platypique
+expect_eq "$OUT" "other.md" "a search of another index walks the notes itself"
+
+# A watcher that stops answering: the search waits a while, then walks.
+kill -STOP $wpid
+printf '# Stopped\n\nechidnique\n' >"$NOTES/stopped.md"
+run timeout 30 "$BIN" -C "$NOTES" -l echidnique
+expect_rc 0 "a search with a stopped watcher ends"
+expect_eq "$OUT" "stopped.md" "and finds the note by its own walk"
+kill -CONT $wpid
+
+# search_while WORD SIGNAL: search for WORD (-l) while the stopped
+# watcher gets SIGNAL; the search has 4 s, less than the 5 s it would
+# wait for an answer before walking itself.  Sets $OUT and $RC.
+search_while() {
+  timeout 4 "$BIN" -C "$NOTES" -l "$1" >"$TMP/bg.out" 2>&1 &
+  spid=$!
+  sleep 0.5
+  kill "$2" $wpid
+  wait $spid
+  RC=$?
+  OUT=$(cat "$TMP/bg.out")
+}
+
+# The watcher's event queue overflows while a search waits: the cookie's
+# own event is lost, and the full update that follows answers it.
+mkdir "$NOTES/junk"
+"$BIN" -C "$NOTES" -q index # the watcher now watches junk/
+kill -STOP $wpid
+(cd "$NOTES/junk" && seq 1 9000 | sed 's/$/.dat/' | xargs touch && rm -f ./*.dat)
+printf '# Flood\n\nbilbyique\n' >"$NOTES/flood.md"
+search_while bilbyique -CONT
+expect_eq "$RC" 0 "a search waiting through an overflow is answered before its wait ends"
+expect_eq "$OUT" "flood.md" "and finds the new note"
+run "$BIN" -C "$NOTES" --no-update -l bilbyique
+expect_eq "$OUT" "flood.md" "the watcher indexed it after the overflow"
+
+# A watcher killed while a search waits: the search notices (its lock is
+# gone) and walks at once, long before it would give up waiting.
+kill -STOP $wpid
+printf '# Killed\n\ndingoique\n' >"$NOTES/killed.md"
+search_while dingoique -KILL
+expect_eq "$RC" 0 "a search whose watcher is killed ends before its wait would"
+expect_eq "$OUT" "killed.md" "and finds the note by its own walk"
+wait $wpid 2>/dev/null
+run "$BIN" -C "$NOTES" index
+expect_match "$ERR" "^cnsearch: [0-9]+ notes:" "with no watcher, index walks again"
+finish
