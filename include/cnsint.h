@@ -392,8 +392,9 @@ typedef struct store_page {
   const char *etag, *last_modified;
   const char *error;        /* NULL on success */
 } store_page;
-/* Replace whatever is stored under pg->url with pg (page and page_fts). */
-int store_put_page(store *st, const store_page *pg, buf *err);
+/* Replace whatever is stored under each pgs[i].url with pgs[i] (page and
+** page_fts); the n urls are distinct. */
+int store_put_pages(store *st, const store_page *pgs, size_t n, buf *err);
 /* Record another attempt at a stored page, keeping its text: status (if
 ** > 0), error (NULL: it worked) and fetched.  For 304 Not Modified and for
 ** refreshes that failed, whose old text stays searchable. */

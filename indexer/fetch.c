@@ -166,20 +166,35 @@ static void result_free(result *r) {
   for (size_t i = 0; i < sizeof s / sizeof *s; i++) free(s[i]);
 }
 
-static int write_one(fetcher *f, const result *r) {
-  if (r->keep_text)
-    return store_mark_page(f->st, r->url, r->status, r->error, r->fetched,
+/* The finished pages in one transaction: those with new text replaced
+** together (store_put_pages(), which orders the work for FTS5), then the
+** attempts that keep their old text. */
+static int write_pages(fetcher *f) {
+  store_page *pg = cns_xcalloc(f->nres ? f->nres : 1, sizeof *pg);
+  size_t n = 0;
+  int rc = CNS_OK;
+  for (size_t i = 0; i < f->nres; i++) {
+    const result *r = &f->res[i];
+    if (!r->keep_text)
+      pg[n++] = (store_page){r->url, r->final_url, r->status,
+                             r->content_type, r->title, r->heading, r->body,
+                             r->fetched, r->etag, r->last_modified, r->error};
+  }
+  rc = store_put_pages(f->st, pg, n, &f->err);
+  for (size_t i = 0; i < f->nres && !rc; i++) {
+    const result *r = &f->res[i];
+    if (r->keep_text)
+      rc = store_mark_page(f->st, r->url, r->status, r->error, r->fetched,
                            &f->err);
-  store_page pg = {r->url, r->final_url, r->status, r->content_type,
-                   r->title, r->heading, r->body, r->fetched, r->etag,
-                   r->last_modified, r->error};
-  return store_put_page(f->st, &pg, &f->err);
+  }
+  free(pg);
+  return rc;
 }
 
 static int write_batch(fetcher *f) {
   buf_reset(&f->err);
   int rc = store_begin(f->st, &f->err);
-  for (size_t i = 0; i < f->nres && !rc; i++) rc = write_one(f, &f->res[i]);
+  if (!rc) rc = write_pages(f);
   if (!rc) rc = store_commit(f->st, &f->err);
   if (rc) store_rollback(f->st);
   return rc;

@@ -220,8 +220,8 @@ enum {
 };
 
 static const char *stmt_sql[S_COUNT] = {
-    "INSERT INTO note(path, size, mtime, title, date, tags) "
-    "VALUES(?,?,?,?,?,?)",
+    "INSERT INTO note(path, size, mtime, title, date, tags, id) "
+    "VALUES(?,?,?,?,?,?,?)",
     "INSERT INTO body(note, len, z) VALUES(?,?,?)",
     "INSERT INTO note_fts(rowid, title, heading, link, body) "
     "VALUES(?,?,?,?,?)",
@@ -243,8 +243,8 @@ static const char *stmt_sql[S_COUNT] = {
     "DELETE FROM folder WHERE path=? AND notes=0",
 };
 
-enum { P_FTS_DEL, P_DEL, P_ADD, P_FTS_ADD, P_MARK, P_PRUNE_FTS, P_PRUNE,
-       P_COUNT };
+enum { P_FIND, P_OLD, P_FTS_DEL, P_DEL, P_ADD, P_FTS_ADD, P_MARK,
+       P_PRUNE_FTS, P_PRUNE, P_COUNT };
 
 struct store {
   sqlite3 *db;
@@ -255,6 +255,8 @@ struct store {
   tok_replay *replay; /* where a doc's tape is armed for its FTS5 insert */
   sqlite3_stmt *st[S_COUNT];
   sqlite3_stmt *pg[P_COUNT]; /* page writers, prepared on first use */
+  int top_read;      /* note_top, page_top read in this transaction */
+  long long note_top, page_top; /* the last ids given out (next_id()) */
 };
 
 static int fail(store *s, buf *err, const char *what) {
@@ -314,11 +316,41 @@ int store_trigram_ready(sqlite3 *db) {
 
 /* Read the trigram flag inside the write transaction: a regex search that
 ** builds note_tri commits before or after this update, never during. */
+/* The highest ids in use, which a transaction reads before it deletes
+** anything.  New notes and pages get ids above them (next_id()), not the
+** highest id left plus one, as SQLite would give: once a write has
+** deleted the row holding the highest id, that would hand FTS5 a row id
+** at or below one it was just given, and FTS5 starts a new segment
+** whenever the row id does not go up. */
+static int read_tops(store *s, buf *err) {
+  static const char *sql[2] = {"SELECT coalesce(max(id), 0) FROM note",
+                               "SELECT coalesce(max(id), 0) FROM page"};
+  long long *top[2] = {&s->note_top, &s->page_top};
+  for (int i = 0; i < 2; i++) {
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+      *top[i] = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) return fail(s, err, "read the index");
+  }
+  s->top_read = 1;
+  return CNS_OK;
+}
+
+/* The id for a new note (which 0) or page (1). */
+static int next_id(store *s, int which, long long *id, buf *err) {
+  int rc = s->top_read ? CNS_OK : read_tops(s, err);
+  if (!rc) *id = which ? ++s->page_top : ++s->note_top;
+  return rc;
+}
+
 int store_begin(store *s, buf *err) {
   int rc = exec(s, "BEGIN IMMEDIATE", err, "start an index update");
   if (!rc) s->trigram = store_trigram_ready(s->db);
   s->dict_read = 0; /* another process may have made a new one */
-  return rc;
+  s->top_read = 0;
+  return rc ? rc : read_tops(s, err);
 }
 
 /* ---- the bodies' dictionary (zip.c) --------------------------------- */
@@ -428,10 +460,12 @@ int store_bulk(store *s, int on, buf *err) {
 }
 
 int store_commit(store *s, buf *err) {
+  s->top_read = 0;
   return exec(s, "COMMIT", err, "commit the index update");
 }
 
 void store_rollback(store *s) {
+  s->top_read = 0;
   if (!sqlite3_get_autocommit(s->db))
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -543,9 +577,12 @@ static int put_row(store *s, const store_doc *d, long long *idp, buf *err) {
   bind_str(st, 4, d->md->title);
   bind_str(st, 5, d->date);
   bind_str(st, 6, d->md->tags);
-  int rc = run(s, st, err, "store a note");
+  long long id;
+  int rc = next_id(s, 0, &id, err);
   if (rc) return rc;
-  long long id = *idp = sqlite3_last_insert_rowid(s->db);
+  sqlite3_bind_int64(st, 7, id);
+  if ((rc = run(s, st, err, "store a note")) != CNS_OK) return rc;
+  *idp = id;
   rc = folder_count(s, d->path, d->size, d->mtime, 1, err);
   if (rc) return rc;
   st = s->st[S_BODY];
@@ -674,21 +711,20 @@ static int delete_row(store *s, long long id, buf *err) {
 }
 
 /* FTS5's 'delete' of row id, given the values it was indexed with as
-** the statement sel reads them (ncols columns) and passed to the
-** single-row statement del.  Not INSERT ... SELECT: the FTS5 of the
+** the statement old reads them (ncols columns) and passed to the
+** single-row statement st; `what` names the work in messages.  Not INSERT ... SELECT: the FTS5 of the
 ** SQLite this builds on (3.40) writes its in-memory terms out as a new
 ** segment at every statement savepoint, and a multi-row statement opens
 ** one, so each delete cost a segment of its own and a merge later (a
 ** 180 KB note at 200 MB: `index NOTE` 18.6 -> 14.3 ms), and a rebuild of
 ** an index with a regex index wrote a segment per note (put_row binds
 ** that insert's text for the same reason). */
-static int fts_delete(store *s, int sel, int del, int ncols, long long id,
-                      buf *err) {
-  sqlite3_stmt *old = s->st[sel], *st = s->st[del];
+static int fts_delete(store *s, sqlite3_stmt *old, sqlite3_stmt *st,
+                      int ncols, long long id, const char *what, buf *err) {
   sqlite3_bind_int64(old, 1, id);
   int rc = sqlite3_step(old);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    rc = fail(s, err, "remove a note from the index");
+    rc = fail(s, err, what);
     sqlite3_reset(old);
     return rc;
   }
@@ -699,13 +735,15 @@ static int fts_delete(store *s, int sel, int del, int ncols, long long id,
       sqlite3_bind_value(st, i + 2, sqlite3_column_value(old, i));
   }
   sqlite3_reset(old);
-  return found ? run(s, st, err, "remove a note from the index") : CNS_OK;
+  return found ? run(s, st, err, what) : CNS_OK;
 }
 
 int store_delete_note(store *s, long long id, buf *err) {
   static const int order[] = {S_DEL_SEC, S_DEL_LINK, S_DEL_BODY};
-  int rc = fts_delete(s, S_FTS_OLD, S_FTS_DEL, 4, id, err);
-  if (!rc && s->trigram) rc = fts_delete(s, S_TRI_OLD, S_TRI_DEL, 1, id, err);
+  static const char what[] = "remove a note from the index";
+  int rc = fts_delete(s, s->st[S_FTS_OLD], s->st[S_FTS_DEL], 4, id, what, err);
+  if (!rc && s->trigram)
+    rc = fts_delete(s, s->st[S_TRI_OLD], s->st[S_TRI_DEL], 1, id, what, err);
   for (size_t i = 0; i < sizeof order / sizeof *order && !rc; i++) {
     sqlite3_stmt *st = s->st[order[i]];
     sqlite3_bind_int64(st, 1, id);
@@ -720,13 +758,15 @@ int store_delete_note(store *s, long long id, buf *err) {
 ** page.id, pages are joined by url, so a new id costs nothing and keeps
 ** this to one code path.  page_fts only holds rows with a body. */
 static const char *page_sql[P_COUNT] = {
+    "SELECT id FROM page WHERE url=?",
+    "SELECT title, heading, link, body FROM page "
+    "WHERE id=? AND body IS NOT NULL",
     "INSERT INTO page_fts(page_fts, rowid, title, heading, link, body) "
-    "SELECT 'delete', id, title, heading, link, body FROM page "
-    "WHERE url=? AND body IS NOT NULL",
-    "DELETE FROM page WHERE url=?",
+    "VALUES('delete', ?, ?, ?, ?, ?)",
+    "DELETE FROM page WHERE id=?",
     "INSERT INTO page(url, final_url, status, content_type, title, heading, "
-    "link, body, fetched, etag, last_modified, error) "
-    "VALUES(?,?,?,?,?,?,'',?,?,?,?,?)",
+    "link, body, fetched, etag, last_modified, error, id) "
+    "VALUES(?,?,?,?,?,?,'',?,?,?,?,?,?)",
     "INSERT INTO page_fts(rowid, title, heading, link, body) "
     "VALUES(?,?,?,'',?)",
     "UPDATE page SET status=coalesce(?2, status), error=?3, fetched=?4 "
@@ -747,15 +787,39 @@ static sqlite3_stmt *page_stmt(store *s, int i, buf *err, int *rc) {
   return s->pg[i];
 }
 
-int store_put_page(store *s, const store_page *pg, buf *err) {
+/* The id stored under url, appended to ids[*n] if there is one. */
+static int find_page(store *s, const char *url, long long *ids, size_t *n,
+                     buf *err) {
   int rc = CNS_OK;
-  sqlite3_stmt *st;
-  for (int i = P_FTS_DEL; i <= P_DEL && !rc; i++) {
-    if (!(st = page_stmt(s, i, err, &rc))) return rc;
-    bind_str(st, 1, pg->url);
-    rc = run(s, st, err, "replace a page");
-  }
-  if (rc || !(st = page_stmt(s, P_ADD, err, &rc))) return rc;
+  sqlite3_stmt *st = page_stmt(s, P_FIND, err, &rc);
+  if (!st) return rc;
+  bind_str(st, 1, url);
+  int r = sqlite3_step(st);
+  if (r == SQLITE_ROW) ids[(*n)++] = sqlite3_column_int64(st, 0);
+  rc = r == SQLITE_ROW || r == SQLITE_DONE ? CNS_OK
+                                           : fail(s, err, "replace a page");
+  sqlite3_reset(st);
+  return rc;
+}
+
+/* Page id out of page_fts and page. */
+static int drop_page(store *s, long long id, buf *err) {
+  int rc = CNS_OK;
+  sqlite3_stmt *old = page_stmt(s, P_OLD, err, &rc);
+  sqlite3_stmt *del = old ? page_stmt(s, P_FTS_DEL, err, &rc) : NULL;
+  sqlite3_stmt *row = del ? page_stmt(s, P_DEL, err, &rc) : NULL;
+  if (!row) return rc;
+  rc = fts_delete(s, old, del, 4, id, "replace a page", err);
+  if (rc) return rc;
+  sqlite3_bind_int64(row, 1, id);
+  return run(s, row, err, "replace a page");
+}
+
+/* pg into page, and into page_fts when it has a body. */
+static int add_page(store *s, const store_page *pg, buf *err) {
+  int rc = CNS_OK;
+  sqlite3_stmt *st = page_stmt(s, P_ADD, err, &rc);
+  if (!st) return rc;
   bind_str(st, 1, pg->url);
   bind_str(st, 2, pg->final_url);
   if (pg->status > 0) sqlite3_bind_int64(st, 3, pg->status);
@@ -767,14 +831,39 @@ int store_put_page(store *s, const store_page *pg, buf *err) {
   bind_str(st, 9, pg->etag);
   bind_str(st, 10, pg->last_modified);
   bind_str(st, 11, pg->error);
+  long long id;
+  if ((rc = next_id(s, 1, &id, err)) != CNS_OK) return rc;
+  sqlite3_bind_int64(st, 12, id);
   if ((rc = run(s, st, err, "store a page")) != CNS_OK || !pg->body) return rc;
-  long long id = sqlite3_last_insert_rowid(s->db);
   if (!(st = page_stmt(s, P_FTS_ADD, err, &rc))) return rc;
   sqlite3_bind_int64(st, 1, id);
   bind_str(st, 2, pg->title);
   bind_str(st, 3, pg->heading ? pg->heading : "");
   bind_str(st, 4, pg->body);
   return run(s, st, err, "index a page");
+}
+
+static int cmp_id(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return (x > y) - (x < y);
+}
+
+/* Every old version out, in id order, then every new one in: FTS5 starts
+** a segment whenever a row id is not above the last one it was given, so
+** replacing page by page (out 7, in 120, out 9: down) wrote a segment
+** per page, and the FTS 'delete' goes through fts_delete() for the
+** savepoint's sake.  New ids are above every old one (next_id()). */
+int store_put_pages(store *s, const store_page *pgs, size_t n, buf *err) {
+  long long *ids = cns_xcalloc(n ? n : 1, sizeof *ids);
+  size_t nid = 0;
+  int rc = CNS_OK;
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = find_page(s, pgs[i].url, ids, &nid, err);
+  qsort(ids, nid, sizeof *ids, cmp_id);
+  for (size_t i = 0; i < nid && !rc; i++) rc = drop_page(s, ids[i], err);
+  for (size_t i = 0; i < n && !rc; i++) rc = add_page(s, &pgs[i], err);
+  free(ids);
+  return rc;
 }
 
 int store_mark_page(store *s, const char *url, long status,

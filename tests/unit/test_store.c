@@ -13,7 +13,8 @@
 **
 ** FTS5 also starts a segment whenever a row id is not above the last one
 ** it was given, so an update deletes old versions in id order (index.c);
-** test_update_order checks that through the library's own update.
+** test_update_order checks that through the library's own update, and
+** test_page_batch for a batch of fetched pages (store_put_pages).
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,11 +174,13 @@ static void test_update_order(void) {
   sqlite3 *keep = db;
   db = side;
   int before = segments("note_fts");
-  /* all but n00, whose id is the highest: new ids then go above every
-  ** old one (SQLite gives the highest id in use plus one) */
-  for (int i = 1; i < 30; i++) write_note(dir, i, 3);
+  /* every note, n00 too, whose id is the highest: SQLite would give the
+  ** first new note that id again once it is deleted, a step down that
+  ** costs a segment; the store gives ids above the highest one the
+  ** update began with (next_id()) */
+  for (int i = 0; i < 30; i++) write_note(dir, i, 3);
   CHECK_INT(cns_update(h, 0, &stats, NULL, NULL), CNS_OK);
-  CHECK_INT(stats.changed, 29);
+  CHECK_INT(stats.changed, 30);
   CHECK(before > 0);
   CHECK_INT(segments("note_fts"), before + 1);
   db = keep;
@@ -189,12 +192,84 @@ static void test_update_order(void) {
   free(index);
 }
 
+/* Count the rows of sql (one int column, as text) into *n. */
+static int count(const char *sql) {
+  sqlite3_stmt *st;
+  int n = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+/* Write pages 0..n-1 of round r in one transaction; every third page of
+** an odd round has no text (a failed fetch), so rows go in and out of
+** page_fts as well as change in it. */
+static int put_pages(int n, int round) {
+  buf err = BUF_INIT;
+  store *st = NULL;
+  store_page *pg = cns_xcalloc((size_t)n, sizeof *pg);
+  char (*url)[64] = cns_xcalloc((size_t)n, sizeof *url);
+  char (*body)[64] = cns_xcalloc((size_t)n, sizeof *body);
+  for (int i = 0; i < n; i++) {
+    int k = round % 2 ? n - 1 - i : i; /* odd rounds go backwards */
+    snprintf(url[i], sizeof url[i], "https://ex.org/p%02d", k);
+    snprintf(body[i], sizeof body[i], "page %d says round%d", k, round);
+    int text = !(round % 2 && k % 3 == 0);
+    pg[i] = (store_page){.url = url[i], .status = text ? 200 : 404,
+                         .title = "Page", .body = text ? body[i] : NULL,
+                         .fetched = round, .error = text ? NULL : "gone"};
+  }
+  int rc = store_open(db, &st, &err);
+  if (!rc) rc = store_begin(st, &err);
+  if (!rc) rc = store_put_pages(st, pg, (size_t)n, &err);
+  if (!rc) rc = store_commit(st, &err);
+  if (rc) fprintf(stderr, "  put_pages: %s\n", buf_str(&err));
+  store_close(st);
+  free(pg);
+  free(url);
+  free(body);
+  buf_free(&err);
+  return rc;
+}
+
+/* A batch of fetched pages replaces its old versions first, in id order,
+** and then writes the new ones (store_put_pages): page by page, each
+** replacement stepped FTS5's row id down and cost a segment. */
+static void test_page_batch(void) {
+  CHECK_INT(sqlite3_exec(db, "INSERT INTO page_fts(page_fts, rank) "
+                             "VALUES('automerge', 0)",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+  CHECK_INT(put_pages(12, 0), CNS_OK);
+  int before = segments("page_fts");
+  CHECK_INT(before, 1);
+  for (int round = 1; round <= 3; round++) {
+    CHECK_INT(put_pages(12, round), CNS_OK);
+    CHECK_INT(segments("page_fts"), before + round);
+  }
+  /* and page_fts holds the last round's text only */
+  CHECK_INT(count("SELECT count(*) FROM page"), 12);
+  CHECK_INT(count("SELECT count(*) FROM page_fts WHERE page_fts MATCH "
+                  "'round3'"),
+            8);
+  CHECK_INT(count("SELECT count(*) FROM page_fts WHERE page_fts MATCH "
+                  "'round2 OR round1 OR round0'"),
+            0);
+  CHECK_INT(sqlite3_exec(db, "INSERT INTO page_fts(page_fts) "
+                             "VALUES('integrity-check')",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+}
+
 int main(void) {
   buf err = BUF_INIT;
   db = check_open_index_db(":memory:");
   CHECK_INT(store_schema(db, &err), CNS_OK);
   test_one_segment();
   test_update_order();
+  test_page_batch();
   sqlite3_close(db);
   buf_free(&err);
   return check_done("test_store");
