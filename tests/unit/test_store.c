@@ -192,17 +192,6 @@ static void test_update_order(void) {
   free(index);
 }
 
-/* Count the rows of sql (one int column, as text) into *n. */
-static int count(const char *sql) {
-  sqlite3_stmt *st;
-  int n = -1;
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW)
-    n = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
-  return n;
-}
-
 /* Write pages 0..n-1 of round r in one transaction; every third page of
 ** an odd round has no text (a failed fetch), so rows go in and out of
 ** page_fts as well as change in it. */
@@ -250,11 +239,11 @@ static void test_page_batch(void) {
     CHECK_INT(segments("page_fts"), before + round);
   }
   /* and page_fts holds the last round's text only */
-  CHECK_INT(count("SELECT count(*) FROM page"), 12);
-  CHECK_INT(count("SELECT count(*) FROM page_fts WHERE page_fts MATCH "
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM page"), 12);
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM page_fts WHERE page_fts MATCH "
                   "'round3'"),
             8);
-  CHECK_INT(count("SELECT count(*) FROM page_fts WHERE page_fts MATCH "
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM page_fts WHERE page_fts MATCH "
                   "'round2 OR round1 OR round0'"),
             0);
   CHECK_INT(sqlite3_exec(db, "INSERT INTO page_fts(page_fts) "
