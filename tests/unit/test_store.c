@@ -240,11 +240,11 @@ static void test_page_batch(void) {
   }
   /* and page_fts holds the last round's text only */
   CHECK_INT(check_sql_int(db, "SELECT count(*) FROM page"), 12);
-  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM page_fts WHERE page_fts MATCH "
-                  "'round3'"),
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM page_fts "
+                              "WHERE page_fts MATCH 'round3'"),
             8);
-  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM page_fts WHERE page_fts MATCH "
-                  "'round2 OR round1 OR round0'"),
+  CHECK_INT(check_sql_int(db, "SELECT count(*) FROM page_fts WHERE "
+                              "page_fts MATCH 'round2 OR round1 OR round0'"),
             0);
   CHECK_INT(sqlite3_exec(db, "INSERT INTO page_fts(page_fts) "
                              "VALUES('integrity-check')",
