@@ -314,8 +314,6 @@ int store_trigram_ready(sqlite3 *db) {
   return ready;
 }
 
-/* Read the trigram flag inside the write transaction: a regex search that
-** builds note_tri commits before or after this update, never during. */
 /* The highest ids in use, which a transaction reads before it deletes
 ** anything.  New notes and pages get ids above them (next_id()), not the
 ** highest id left plus one, as SQLite would give: once a write has
@@ -345,6 +343,8 @@ static int next_id(store *s, int which, long long *id, buf *err) {
   return rc;
 }
 
+/* Read the trigram flag inside the write transaction: a regex search that
+** builds note_tri commits before or after this update, never during. */
 int store_begin(store *s, buf *err) {
   int rc = exec(s, "BEGIN IMMEDIATE", err, "start an index update");
   if (!rc) s->trigram = store_trigram_ready(s->db);
@@ -712,13 +712,14 @@ static int delete_row(store *s, long long id, buf *err) {
 
 /* FTS5's 'delete' of row id, given the values it was indexed with as
 ** the statement old reads them (ncols columns) and passed to the
-** single-row statement st; `what` names the work in messages.  Not INSERT ... SELECT: the FTS5 of the
-** SQLite this builds on (3.40) writes its in-memory terms out as a new
-** segment at every statement savepoint, and a multi-row statement opens
-** one, so each delete cost a segment of its own and a merge later (a
-** 180 KB note at 200 MB: `index NOTE` 18.6 -> 14.3 ms), and a rebuild of
-** an index with a regex index wrote a segment per note (put_row binds
-** that insert's text for the same reason). */
+** single-row statement st; `what` names the work in messages.  Not
+** INSERT ... SELECT: the FTS5 of the SQLite this builds on (3.40) writes
+** its in-memory terms out as a new segment at every statement savepoint,
+** and a multi-row statement opens one, so each delete cost a segment of
+** its own and a merge later (a 180 KB note at 200 MB: `index NOTE` 18.6
+** -> 14.3 ms), and a rebuild of an index with a regex index wrote a
+** segment per note (put_row binds that insert's text for the same
+** reason). */
 static int fts_delete(store *s, sqlite3_stmt *old, sqlite3_stmt *st,
                       int ncols, long long id, const char *what, buf *err) {
   sqlite3_bind_int64(old, 1, id);
