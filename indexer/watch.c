@@ -305,19 +305,26 @@ static int apply_burst(watcher *w, burst *b, cns_watch_fn report,
   return rc;
 }
 
+/* Wait for events and apply them, until interrupted or an error.  An
+** index that another process keeps locked past SQLite's busy timeout (a
+** rebuild of a large folder) is no reason to stop: the burst's searches
+** are told to walk themselves, and a full update is tried again a second
+** later, which finds whatever the burst named. */
 static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
-  int rc = CNS_OK;
+  int rc = CNS_OK, retry = 0;
   while (!rc && !w->h->interrupted) {
     struct pollfd pf = {w->in, POLLIN, 0};
     int r = poll(&pf, 1, 1000);
-    if (r <= 0) continue; /* timeout or a signal: look at interrupted */
-    burst b = {0};
-    drain(w, &b);
+    if (r < 0 || (r == 0 && !retry))
+      continue; /* a signal, or nothing to do: look at interrupted */
+    burst b = {.all = retry};
+    if (r > 0) drain(w, &b);
     /* a waiting search ends the debounce */
     while (!b.cookies.n && poll(&pf, 1, DEBOUNCE_MS) > 0) drain(w, &b);
     if (b.rewatch) add_tree(w, "");
     rc = apply_burst(w, &b, report, arg);
     burst_free(&b);
+    if ((retry = rc == CNS_EBUSY) != 0) rc = CNS_OK;
   }
   return w->h->interrupted ? CNS_OK : rc;
 }

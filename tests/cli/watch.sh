@@ -64,6 +64,25 @@ printf '# Other\n\nplatypique\n' >"$NOTES/other.md"
 run "$BIN" -C "$NOTES" --index "$TMP/other.db" -l platypique
 expect_eq "$OUT" "other.md" "a search of another index walks the notes itself"
 
+# Another process holds the index past SQLite's busy timeout (10 s), as
+# a rebuild of a large folder does: the watcher outlasts it instead of
+# exiting, and then indexes what changed meanwhile.
+python3 -c 'import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE"); time.sleep(11); db.execute("ROLLBACK")' \
+  "$NOTES/.cnsearch/index.db" &
+hpid=$!
+sleep 0.5
+printf '# Held\n\nwallabique\n' >"$NOTES/held.md"
+wait $hpid
+kill -0 $wpid 2>/dev/null && pass || fail "the watcher outlives a long lock on the index"
+got="" i=0
+while [ $i -lt 50 ] && [ -z "$got" ]; do
+  got=$("$BIN" -C "$NOTES" --no-update -l wallabique 2>/dev/null)
+  sleep 0.1; i=$((i + 1))
+done
+expect_eq "$got" "held.md" "and indexes the note written while it waited"
+
 # A watcher that stops answering: the search waits a while, then walks.
 kill -STOP $wpid
 printf '# Stopped\n\nechidnique\n' >"$NOTES/stopped.md"
