@@ -55,3 +55,8 @@ char *cns_xasprintf(const char *fmt, ...) {
   va_end(ap);
   return buf_detach(&b);
 }
+
+int cns_cmp_id(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return (x > y) - (x < y);
+}

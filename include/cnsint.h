@@ -36,6 +36,8 @@ void *cns_xrealloc(void *p, size_t n);
 char *cns_xstrdup(const char *s);
 char *cns_xstrndup(const char *s, size_t n);
 char *cns_xasprintf(const char *fmt, ...) CNS_PRINTF(1, 2);
+/* qsort() order of row ids (long long), lowest first. */
+int cns_cmp_id(const void *a, const void *b);
 
 /* ---------------------------------------------------------------- core/hash.c
 ** A fast 64-bit hash of n bytes (not for adversaries), and the mixer it
@@ -367,7 +369,10 @@ void store_doc_make(store_doc *d, zip_ctx *z, tok_ctx *tok, const char *path,
                     size_t len, const md_note *md);
 void store_doc_free(store_doc *d);
 int store_put_doc(store *st, const store_doc *d, buf *err);
-int store_delete_note(store *st, long long id, buf *err);
+/* Delete the notes ids[0..n) and everything derived from them, in id
+** order (ids is sorted in place): FTS5 starts a new segment whenever a
+** row id is not above the last one it was given. */
+int store_delete_notes(store *st, long long *ids, size_t n, buf *err);
 /* Drop every note (for a rebuild, inside its transaction). */
 int store_clear(store *st, buf *err);
 /* Check SQLite's, FTS5's and cnsearch's own invariants; CNS_ECORRUPT with

@@ -241,11 +241,6 @@ static int new_dict(cns *h, store *st, const plan *p) {
   return rc;
 }
 
-static int by_id(const void *a, const void *b) {
-  long long x = *(const long long *)a, y = *(const long long *)b;
-  return (x > y) - (x < y);
-}
-
 static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
                       cns_update_stats *stats, cns_progress_fn progress,
                       void *arg) {
@@ -253,14 +248,10 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
   /* a rebuild empties the tables at once: one note at a time costs 3x */
   if (rebuild && (rc = store_clear(st, &h->err)) != CNS_OK)
     return cns_dberr(h, "empty the index");
-  /* FTS5 writes its pending terms out as a segment whenever a row id is
-  ** not above the last one it was given: deleted in id order, an
-  ** update's old versions make one segment, not one per step down (the
-  ** plan lists them by path) */
-  if (p->ndrop > 1) qsort(p->drop, p->ndrop, sizeof *p->drop, by_id);
-  for (size_t i = 0; i < p->ndrop && !rc && !rebuild; i++)
-    if ((rc = store_delete_note(st, p->drop[i], &h->err)) != CNS_OK)
-      rc = cns_dberr(h, "update the index");
+  /* the plan lists old versions by path; the store deletes them in id
+  ** order, one FTS5 segment for all of them */
+  if (!rebuild && store_delete_notes(st, p->drop, p->ndrop, &h->err))
+    rc = cns_dberr(h, "update the index");
   if (!rc && p->bulk && (rc = store_bulk(st, 1, &h->err)) != CNS_OK)
     rc = cns_dberr(h, "update the index");
   if (!rc && p->bulk && (rc = new_dict(h, st, p)) != CNS_OK)

@@ -214,11 +214,6 @@ void links_ids_free(links_ids *ids) {
   ids->n = ids->cap = 0;
 }
 
-static int cmp_id(const void *a, const void *b) {
-  long long x = *(const long long *)a, y = *(const long long *)b;
-  return x < y ? -1 : x > y;
-}
-
 static void ids_add(links_ids *ids, long long id) {
   if (ids->n == ids->cap) {
     ids->cap = ids->cap ? ids->cap * 2 : 16;
@@ -229,7 +224,7 @@ static void ids_add(links_ids *ids, long long id) {
 
 static void ids_sort_unique(links_ids *ids) {
   if (!ids->n) return;
-  qsort(ids->v, ids->n, sizeof *ids->v, cmp_id);
+  qsort(ids->v, ids->n, sizeof *ids->v, cns_cmp_id);
   size_t w = 1;
   for (size_t i = 1; i < ids->n; i++)
     if (ids->v[i] != ids->v[w - 1]) ids->v[w++] = ids->v[i];

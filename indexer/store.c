@@ -739,7 +739,7 @@ static int fts_delete(store *s, sqlite3_stmt *old, sqlite3_stmt *st,
   return found ? run(s, st, err, what) : CNS_OK;
 }
 
-int store_delete_note(store *s, long long id, buf *err) {
+static int delete_note(store *s, long long id, buf *err) {
   static const int order[] = {S_DEL_SEC, S_DEL_LINK, S_DEL_BODY};
   static const char what[] = "remove a note from the index";
   int rc = fts_delete(s, s->st[S_FTS_OLD], s->st[S_FTS_DEL], 4, id, what, err);
@@ -751,6 +751,13 @@ int store_delete_note(store *s, long long id, buf *err) {
     rc = run(s, st, err, "remove a note from the index");
   }
   return rc ? rc : delete_row(s, id, err);
+}
+
+int store_delete_notes(store *s, long long *ids, size_t n, buf *err) {
+  if (n > 1) qsort(ids, n, sizeof *ids, cns_cmp_id);
+  int rc = CNS_OK;
+  for (size_t i = 0; i < n && !rc; i++) rc = delete_note(s, ids[i], err);
+  return rc;
 }
 
 /* ---- pages ---------------------------------------------------------- */
@@ -844,11 +851,6 @@ static int add_page(store *s, const store_page *pg, buf *err) {
   return run(s, st, err, "index a page");
 }
 
-static int cmp_id(const void *a, const void *b) {
-  long long x = *(const long long *)a, y = *(const long long *)b;
-  return (x > y) - (x < y);
-}
-
 /* Every old version out, in id order, then every new one in: FTS5 starts
 ** a segment whenever a row id is not above the last one it was given, so
 ** replacing page by page (out 7, in 120, out 9: down) wrote a segment
@@ -860,7 +862,7 @@ int store_put_pages(store *s, const store_page *pgs, size_t n, buf *err) {
   int rc = CNS_OK;
   for (size_t i = 0; i < n && !rc; i++)
     rc = find_page(s, pgs[i].url, ids, &nid, err);
-  qsort(ids, nid, sizeof *ids, cmp_id);
+  qsort(ids, nid, sizeof *ids, cns_cmp_id);
   for (size_t i = 0; i < nid && !rc; i++) rc = drop_page(s, ids[i], err);
   for (size_t i = 0; i < n && !rc; i++) rc = add_page(s, &pgs[i], err);
   free(ids);

@@ -12,9 +12,10 @@
 ** coming back.  The count is read from FTS5's own structure record.
 **
 ** FTS5 also starts a segment whenever a row id is not above the last one
-** it was given, so an update deletes old versions in id order (index.c);
-** test_update_order checks that through the library's own update, and
-** test_page_batch for a batch of fetched pages (store_put_pages).
+** it was given, so an update deletes old versions in id order
+** (store_delete_notes); test_update_order checks that through the
+** library's own update, and test_page_batch for a batch of fetched pages
+** (store_put_pages).
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +84,7 @@ static int reindex(const char *path, const char *text) {
     if (sqlite3_step(q) == SQLITE_ROW) id = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);
   }
-  if (!rc) rc = id > 0 ? store_delete_note(st, id, &err) : CNS_EDB;
+  if (!rc) rc = id > 0 ? store_delete_notes(st, &id, 1, &err) : CNS_EDB;
   if (!rc) rc = put(st, path, text);
   if (!rc) rc = store_commit(st, &err);
   if (rc) store_rollback(st);
@@ -138,10 +139,10 @@ static void write_note(const char *dir, int i, int round) {
 }
 
 /* An update that changes many notes deletes their old versions in row id
-** order (index.c): the plan lists them by path, and once notes have been
-** re-indexed one by one their ids no longer follow their paths.  FTS5
-** starts a new segment whenever a row id is not above the last one, so
-** out of order each step down was a segment.  With FTS5's merging turned
+** order (store_delete_notes): the plan lists them by path, and once notes
+** have been re-indexed one by one their ids no longer follow their
+** paths.  FTS5 starts a new segment whenever a row id is not above the
+** last one, so out of order each step down was a segment.  With FTS5's merging turned
 ** off, the segments an update adds are the ones it wrote. */
 static void test_update_order(void) {
   char dir[] = "/tmp/cns-test-store-XXXXXX";
