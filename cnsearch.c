@@ -54,6 +54,7 @@ static const option options[] = {
     {0, "no-update", ARG_NONE, OFF(no_update), NULL, "search the index as it is, without checking the notes for changes"},
     {0, "rebuild", ARG_NONE, OFF(rebuild), NULL, "with 'index': drop the index and build it again"},
     {'q', "quiet", ARG_NONE, OFF(quiet), NULL, "with index, fetch and watch: print nothing but errors"},
+    {0, "idle", ARG_STR, OFF(idle), "TIME", "with 'watch': stop after TIME (90s, 30m, 2h) without a search"},
     {0, "jobs", ARG_LONG, OFF(jobs), "N", "with 'fetch': downloads at once (default 8; at most 2 per site)"},
     {0, "refresh", ARG_NONE, OFF(refresh), NULL, "with 'fetch': fetch every linked page again, revalidating"},
     {0, "max-age", ARG_LONG, OFF(max_age), "DAYS", "with 'fetch': fetch again pages older than DAYS days"},
@@ -274,6 +275,12 @@ static void progress(void *arg, long done, long total) {
 }
 
 int cli_open(const opts *o, int flags, cns **h) {
+  const char *w = getenv("CNSEARCH_WATCH");
+  if (w && *w && cfg_watch_mode(w) < 0) {
+    fprintf(stderr, "cnsearch: CNSEARCH_WATCH is '%s'; set it to auto, "
+                    "never or always\n", w);
+    return EXIT_ERROR;
+  }
   char *root = notes_root(o), *index = index_file(o, root), *err = NULL;
   int rc = cns_open(root, index, flags, h, &err);
   free(root);
@@ -290,9 +297,12 @@ int cli_open(const opts *o, int flags, cns **h) {
 }
 
 int cli_update(const opts *o, cns *h, int rebuild, cns_update_stats *st) {
+  cns_update_stats local;
   int tty = isatty(2) && !o->quiet;
+  if (!st) st = &local;
   int rc = cns_update(h, rebuild, st, tty ? progress : NULL, NULL);
   cli_show_notice(h);
+  if (!rc) cli_autowatch(o, h, st->scanned);
   return rc;
 }
 

@@ -17,6 +17,7 @@
 
 typedef struct opts {
   const char *dir, *index, *color, *sort;
+  const char *idle;    /* watch: --idle */
   long limit;
   int files, count, vimgrep, json, no_update, null_sep, absolute, explain;
   int no_linked;
@@ -48,8 +49,14 @@ int cli_fail_rc(cns *h, int rc);
 void cli_show_notice(cns *h);
 /* Open the index for o's notes root; on error print it and return 2. */
 int cli_open(const opts *o, int flags, cns **h);
-/* Bring the index up to date, with progress on a terminal. */
+/* Bring the index up to date, with progress on a terminal; then, for a
+** large folder, start a watcher (cli_autowatch()). */
 int cli_update(const opts *o, cns *h, int rebuild, cns_update_stats *st);
+/* Start `cnsearch watch` in the background if the config asks for one
+** and a walk of `notes` notes was just needed (cli/autowatch.c). */
+void cli_autowatch(const opts *o, cns *h, long notes);
+/* CNSEARCH_WATCH, or the config's watch setting: CFG_WATCH_*. */
+int cli_watch_mode(const cns *h);
 
 /* Subcommands, one file each. */
 int cli_search(const opts *o);  /* cli/search.c */

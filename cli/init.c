@@ -34,7 +34,14 @@ static const char config_text[] =
     "\n"
     "# Snippet length in bytes, and hits shown by default (0 = all).\n"
     "# snippet = 160\n"
-    "# limit = 20\n";
+    "# limit = 20\n"
+    "\n"
+    "# After walking a folder of 20,000 notes or more, a search leaves\n"
+    "# `cnsearch watch` running in the background, so the next one need not\n"
+    "# walk (auto); always, or never.  It stops after watch.idle without a\n"
+    "# search (90s, 30m, 2h).\n"
+    "# watch = auto\n"
+    "# watch.idle = 30m\n";
 
 static int write_new(const char *path, const char *text) {
   FILE *f = fopen(path, "wx");

@@ -22,10 +22,11 @@ _cnsearch_opts_global='-C --dir --index -q --quiet -h --help -V --version'
 _cnsearch_opts_search='-n --limit -l --files-with-matches -c --count --vimgrep --json --color --sort --null --absolute --explain --no-update --no-linked'
 _cnsearch_opts_index='--rebuild'
 _cnsearch_opts_fetch='--jobs --refresh --max-age --failed'
+_cnsearch_opts_watch='--idle'
 _cnsearch_opts_links='--json --null --absolute --color --no-update'
 _cnsearch_opts_list='--json --no-update'
 # Options that take a value in the next word (or after '=').
-_cnsearch_opts_valued='-C --dir --index -n --limit --color --sort --jobs --max-age'
+_cnsearch_opts_valued='-C --dir --index -n --limit --color --sort --jobs --max-age --idle'
 
 _cnsearch() {
   local cur prev frag i w cmd='' dashdash=0 nwords
@@ -104,10 +105,11 @@ _cnsearch() {
   elif [[ $cur == -* && $dashdash -eq 0 ]]; then
     local opts=$_cnsearch_opts_global
     case $cmd in
-    '') opts+=" $_cnsearch_opts_search $_cnsearch_opts_index $_cnsearch_opts_fetch" ;;
+    '') opts+=" $_cnsearch_opts_search $_cnsearch_opts_index $_cnsearch_opts_fetch $_cnsearch_opts_watch" ;;
     search) opts+=" $_cnsearch_opts_search" ;;
     index) opts+=" $_cnsearch_opts_index" ;;
     fetch) opts+=" $_cnsearch_opts_fetch" ;;
+    watch) opts+=" $_cnsearch_opts_watch" ;;
     links) opts+=" $_cnsearch_opts_links" ;;
     tags | stats) opts+=" $_cnsearch_opts_list" ;;
     esac

@@ -24,7 +24,7 @@ function __cnsearch_command
             case --
                 echo -- --
                 return
-            case -C --dir --index -n --limit --color --sort --jobs --max-age
+            case -C --dir --index -n --limit --color --sort --jobs --max-age --idle
                 set skip 1
             case '-*'
                 # -n5, --limit=5 and -lq carry no separate value
@@ -103,6 +103,7 @@ complete -c cnsearch -l jobs -x -d 'with fetch: downloads at once'
 complete -c cnsearch -l refresh -d 'with fetch: revalidate pages fetched before'
 complete -c cnsearch -l max-age -x -d 'with fetch: refresh pages older than DAYS'
 complete -c cnsearch -l failed -d 'with fetch: list failed URLs'
+complete -c cnsearch -l idle -x -d 'with watch: stop after TIME without a search'
 complete -c cnsearch -s q -l quiet -d 'print nothing but errors'
 complete -c cnsearch -s h -l help -d 'show the help'
 complete -c cnsearch -s V -l version -d 'show the version'

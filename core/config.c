@@ -11,6 +11,10 @@
 **                                      link, body)
 **   snippet = 160                      snippet length in bytes
 **   limit = 20                         default number of hits
+**   watch = auto                       start a background `cnsearch watch`:
+**                                      auto (large folders), always, never
+**   watch.idle = 30m                   its life without searches (s, m, h;
+**                                      a bare number is minutes)
 **
 ** A line that is not one of these is an error naming the file and line,
 ** so a typo never silently changes what is indexed.  cfg_default() gives
@@ -35,6 +39,8 @@ void cfg_default(cns_config *c) {
   c->weights[3] = 1.0;
   c->snippet = 160;
   c->limit = 20;
+  c->watch = CFG_WATCH_AUTO;
+  c->watch_idle = 30 * 60;
 }
 
 void cfg_add(char ***v, size_t *n, const char *s) {
@@ -77,6 +83,23 @@ static void set_exts(cns_config *c, char *v) {
     cfg_add(&c->exts, &c->nexts, w[0] == '.' ? w + 1 : w);
 }
 
+int cfg_watch_mode(const char *v) {
+  static const char *modes[] = {"auto", "never", "always"};
+  for (int i = 0; i < 3; i++)
+    if (strcmp(v, modes[i]) == 0) return i;
+  return -1;
+}
+
+long cfg_duration(const char *v) {
+  char *end;
+  errno = 0;
+  long n = strtol(v, &end, 10);
+  long unit = !*end ? 60 : strcmp(end, "s") == 0 ? 1
+              : strcmp(end, "m") == 0 ? 60 : strcmp(end, "h") == 0 ? 3600 : 0;
+  if (errno || end == v || n <= 0 || n > 1000000 || !unit) return 0;
+  return n * unit;
+}
+
 /* Apply one `key = value`; returns NULL or what is wrong. */
 static const char *apply(cns_config *c, const char *key, char *val) {
   static const char *weights[] = {"weight.title", "weight.heading",
@@ -99,6 +122,14 @@ static const char *apply(cns_config *c, const char *key, char *val) {
     if (!parse_number(val, 20, 10000, &d)) return "snippet is 20 to 10000 bytes";
     c->snippet = (int)d;
     return NULL;
+  }
+  if (strcmp(key, "watch") == 0) {
+    c->watch = cfg_watch_mode(val);
+    return c->watch >= 0 ? NULL : "watch is auto, never or always";
+  }
+  if (strcmp(key, "watch.idle") == 0) {
+    c->watch_idle = cfg_duration(val);
+    return c->watch_idle ? NULL : "watch.idle is a time such as 90s, 30m or 2h";
   }
   if (strcmp(key, "limit") == 0) {
     if (!parse_number(val, 0, 1e9, &d)) return "limit is a number >= 0";

@@ -235,11 +235,17 @@ void cns_links_free(cns_links *l);
 
 /* Keep the index fresh until cns_interrupt(): bring it up to date, then
 ** update it whenever the notes change, calling report (may be NULL) after
-** each update.  CNS_EBUSY when another watcher keeps the same index. */
+** each update.  With idle_s > 0 it also ends, with CNS_OK, once no search
+** has asked it to catch up (cns_watcher_sync()) for idle_s seconds; it
+** always ends when the index file is removed or replaced.  CNS_EBUSY when
+** another watcher keeps the same index. */
 typedef void (*cns_watch_fn)(void *arg, const cns_update_stats *st);
-int cns_watch(cns *db, cns_watch_fn report, void *arg);
+int cns_watch(cns *db, long idle_s, cns_watch_fn report, void *arg);
 /* Is a watcher keeping this index fresh right now? */
 int cns_watcher_running(cns *db);
+/* Did the last watcher of this index fail (an error, not a stop) within
+** the last within_s seconds?  Its message is in the file INDEX-watch. */
+int cns_watcher_failed(cns *db, long within_s);
 /* Ask a running watcher to catch up with every change made so far and
 ** wait (at most a few seconds) for its answer: 1 when the index is
 ** current, with *st (may be NULL) the counts of what it still had to

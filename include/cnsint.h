@@ -78,12 +78,21 @@ typedef struct cns_config {
   double weights[4]; /* bm25 weights: title, heading, link, body */
   int snippet;       /* snippet length in bytes */
   long limit;        /* default number of hits */
+  int watch;         /* CFG_WATCH_*: start a background watcher? */
+  long watch_idle;   /* seconds without a search before it ends */
 } cns_config;
+#define CFG_WATCH_AUTO 0   /* for folders of AUTOWATCH_MIN notes or more */
+#define CFG_WATCH_NEVER 1
+#define CFG_WATCH_ALWAYS 2
 void cfg_default(cns_config *c);
 /* Load path into *c (defaults where silent; a missing file is fine).
 ** CNS_EUSAGE with "bad setting ... in config 'path' line N: why" in err. */
 int cfg_load(cns_config *c, const char *path, buf *err);
 void cfg_add(char ***v, size_t *n, const char *s);
+/* "auto", "never", "always" to CFG_WATCH_*; -1 for anything else. */
+int cfg_watch_mode(const char *v);
+/* "90s", "30m", "2h" or "30" (minutes) to seconds; 0 if malformed. */
+long cfg_duration(const char *v);
 void cfg_free(cns_config *c);
 
 /* ---------------------------------------------------------------- core/thread.c

@@ -33,6 +33,15 @@
 ** The lock dies with the watcher, so a crashed watcher never leaves
 ** searches trusting a stale index; it is per index file, so a search of
 ** another index over the same notes never trusts it either.
+**
+** A watcher started in the background (cli/autowatch.c) is given an idle
+** time: with no search asking for that long it ends, as it does at once
+** when its index file is removed or replaced.  A folder it cannot watch
+** (inotify's watch limit, fs.inotify.max_user_watches) is an error, never
+** a silent gap: a watcher that misses a folder's changes would tell
+** searches "ok" over a stale index.  Why a watcher failed is written into
+** INDEX-watch, where cns_watcher_failed() finds it, so that searches do
+** not start one again and again.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +79,12 @@ typedef struct watcher {
   int sync_wd;       /* its watch on INDEX-sync/ */
   char *sync_dir;    /* INDEX-sync (owned) */
   wdmap m;
+  int err;           /* errno of a folder it could not watch, or 0 */
+  char *err_path;    /* that folder (owned) */
+  dev_t dev;         /* the index file, to notice it removed or replaced */
+  ino_t ino;
+  long idle_ms;      /* end after this long without a search; 0: never */
+  long long last;    /* when a search last asked (now_ms()) */
 } watcher;
 
 /* A list of names (owned). */
@@ -85,6 +100,12 @@ typedef struct burst {
   int all;           /* a full update instead */
   int rewatch;       /* a folder appeared: watch it */
 } burst;
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 /* INDEX-suffix, e.g. the lock INDEX-watch.  Caller frees. */
 static char *side_path(const cns *h, const char *suffix) {
@@ -137,6 +158,16 @@ static void map_free(wdmap *m) {
   free(m->rel);
 }
 
+/* A folder inotify would not watch: gone or unreadable is fine (the walk
+** finds no notes there either); anything else, the watch limit above
+** all, leaves a gap, and is kept in w->err. */
+static void watch_failed(watcher *w, const char *path) {
+  if (errno == ENOENT || errno == EACCES || errno == ENOTDIR || w->err)
+    return;
+  w->err = errno;
+  w->err_path = cns_xstrdup(path);
+}
+
 /* Watch dir (relative to the root) and every visible folder below it.
 ** INDEX-sync/, should the index live among the notes, is not a note
 ** folder: inotify gives the same descriptor for it, which stays out of
@@ -150,6 +181,7 @@ static void add_tree(watcher *w, const char *rel) {
     return;
   }
   if (wd >= 0) map_set(&w->m, wd, rel);
+  else watch_failed(w, path);
   DIR *d = opendir(path);
   struct dirent *de;
   while (d && (de = readdir(d)) != NULL) {
@@ -248,6 +280,52 @@ static void answer(const watcher *w, const names *cookies, int rc,
   }
 }
 
+/* What the lock file says: "pid N" while the watcher runs, "failed:
+** why" after an error.  Only a hint, for messages and for
+** cns_watcher_failed(): the lock itself is what searches trust. */
+static void record_state(int fd, const char *why) {
+  char line[600];
+  if (why) snprintf(line, sizeof line, "failed: %s\n", why);
+  else snprintf(line, sizeof line, "pid %ld\n", (long)getpid());
+  if (ftruncate(fd, 0) == 0) {
+    ssize_t n = pwrite(fd, line, strlen(line), 0);
+    (void)n;
+  }
+}
+
+/* The pid a running watcher wrote into the lock file, or 0. */
+static long lock_pid(int fd) {
+  char line[32] = {0};
+  long pid = 0;
+  if (pread(fd, line, sizeof line - 1, 0) > 0 && sscanf(line, "pid %ld", &pid) == 1)
+    return pid;
+  return 0;
+}
+
+int cns_watcher_failed(cns *h, long within_s) {
+  char *p = side_path(h, "watch");
+  struct stat sb;
+  char head[8] = {0};
+  int fd = open(p, O_RDONLY | O_CLOEXEC), failed = 0;
+  free(p);
+  if (fd < 0) return 0;
+  if (fstat(fd, &sb) == 0 && time(NULL) - sb.st_mtime < within_s &&
+      pread(fd, head, 7, 0) == 7)
+    failed = strcmp(head, "failed:") == 0;
+  close(fd);
+  return failed;
+}
+
+/* Another watcher holds the lock. */
+static int busy(cns *h, long pid) {
+  if (!pid)
+    return cns_seterr(h, CNS_EBUSY, "another 'cnsearch watch' is already "
+                                    "keeping '%s' fresh", h->index_path);
+  return cns_seterr(h, CNS_EBUSY, "another 'cnsearch watch' (pid %ld) is "
+                    "already keeping '%s' fresh; 'kill %ld' stops it",
+                    pid, h->index_path, pid);
+}
+
 static int take_lock(cns *h, int *fd) {
   char *p = side_path(h, "watch");
   *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
@@ -255,17 +333,33 @@ static int take_lock(cns *h, int *fd) {
   if (*fd < 0)
     rc = cns_seterr(h, CNS_EIO, "cannot create '%s': %s", p, strerror(errno));
   else if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
-    rc = cns_seterr(h, CNS_EBUSY, "another 'cnsearch watch' is already "
-                                  "keeping '%s' fresh", h->index_path);
+    rc = busy(h, lock_pid(*fd));
   free(p);
   return rc;
 }
 
+/* The folder it could not watch, as an error. */
+static int watch_error(watcher *w) {
+  if (w->err == ENOSPC)
+    return cns_seterr(w->h, CNS_EIO, "cannot watch '%s': inotify's watch "
+                      "limit is reached; raise fs.inotify.max_user_watches",
+                      w->err_path);
+  return cns_seterr(w->h, CNS_EIO, "cannot watch '%s': %s", w->err_path,
+                    strerror(w->err));
+}
+
 /* inotify, INDEX-sync/ and the note folders. */
-static int watcher_start(cns *h, watcher *w) {
+static int watcher_start(cns *h, long idle_s, watcher *w) {
+  struct stat sb;
   memset(w, 0, sizeof *w);
   w->h = h;
   w->sync_wd = -1;
+  w->idle_ms = idle_s * 1000;
+  w->last = now_ms();
+  if (stat(h->index_path, &sb) == 0) {
+    w->dev = sb.st_dev;
+    w->ino = sb.st_ino;
+  }
   w->sync_dir = side_path(h, "sync");
   w->in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (w->in < 0)
@@ -279,11 +373,12 @@ static int watcher_start(cns *h, watcher *w) {
     return cns_seterr(h, CNS_EIO, "cannot watch '%s': %s", w->sync_dir,
                       strerror(errno));
   add_tree(w, "");
-  return CNS_OK;
+  return w->err ? watch_error(w) : CNS_OK;
 }
 
 static void watcher_stop(watcher *w) {
   map_free(&w->m);
+  free(w->err_path);
   if (w->in >= 0) close(w->in);
   free(w->sync_dir);
 }
@@ -305,40 +400,58 @@ static int apply_burst(watcher *w, burst *b, cns_watch_fn report,
   return rc;
 }
 
-/* Wait for events and apply them, until interrupted or an error.  An
-** index that another process keeps locked past SQLite's busy timeout (a
-** rebuild of a large folder) is no reason to stop: the burst's searches
-** are told to walk themselves, and a full update is tried again a second
-** later, which finds whatever the burst named. */
+/* Time to end: no search asked for idle_ms, or the index file is gone
+** or replaced (a new one is another watcher's to keep). */
+static int done(const watcher *w) {
+  struct stat sb;
+  if (w->idle_ms && now_ms() - w->last >= w->idle_ms) return 1;
+  return stat(w->h->index_path, &sb) != 0 || sb.st_dev != w->dev ||
+         sb.st_ino != w->ino;
+}
+
+/* Wait for events and apply them, until interrupted, done() or an error.
+** An index that another process keeps locked past SQLite's busy timeout
+** (a rebuild of a large folder) is no reason to stop: the burst's
+** searches are told to walk themselves, and a full update is tried again
+** a second later, which finds whatever the burst named. */
 static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
   int rc = CNS_OK, retry = 0;
   while (!rc && !w->h->interrupted) {
     struct pollfd pf = {w->in, POLLIN, 0};
     int r = poll(&pf, 1, 1000);
+    if (done(w)) break; /* a search asking just now walks by itself */
     if (r < 0 || (r == 0 && !retry))
       continue; /* a signal, or nothing to do: look at interrupted */
     burst b = {.all = retry};
     if (r > 0) drain(w, &b);
     /* a waiting search ends the debounce */
     while (!b.cookies.n && poll(&pf, 1, DEBOUNCE_MS) > 0) drain(w, &b);
+    if (b.cookies.n) w->last = now_ms();
     if (b.rewatch) add_tree(w, "");
-    rc = apply_burst(w, &b, report, arg);
+    if (w->err) { /* a folder unwatched: its searches walk, and we stop */
+      answer(w, &b.cookies, 1, NULL);
+      rc = watch_error(w);
+    } else {
+      rc = apply_burst(w, &b, report, arg);
+    }
     burst_free(&b);
     if ((retry = rc == CNS_EBUSY) != 0) rc = CNS_OK;
   }
   return w->h->interrupted ? CNS_OK : rc;
 }
 
-int cns_watch(cns *h, cns_watch_fn report, void *arg) {
+int cns_watch(cns *h, long idle_s, cns_watch_fn report, void *arg) {
   int lock, rc = take_lock(h, &lock);
   watcher w = {.in = -1};
-  if (!rc) rc = watcher_start(h, &w);
+  if (!rc) rc = watcher_start(h, idle_s, &w);
   if (!rc) {
+    record_state(lock, NULL);
     burst first = {.all = 1}; /* answers cookies left before we watched */
     rc = apply_burst(&w, &first, report, arg);
     burst_free(&first);
   }
   if (!rc) rc = watch_loop(&w, report, arg);
+  if (rc && rc != CNS_EBUSY && lock >= 0) record_state(lock, buf_str(&h->err));
   if (w.h) watcher_stop(&w);
   if (lock >= 0) close(lock);
   return rc;
@@ -356,12 +469,6 @@ static int read_reply(int fd, cns_update_stats *st) {
     return 0;
   if (st) *st = s;
   return 1;
-}
-
-static long long now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* Wait until the cookie `name` (open as fd) is answered: 1 for "ok". */

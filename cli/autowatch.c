@@ -1,0 +1,108 @@
+/*
+** autowatch.c -- start `cnsearch watch` in the background for a large
+** folder.
+**
+** Every search and every `cnsearch index` makes sure the index is fresh.
+** With a watcher running that costs a few milliseconds (it is asked,
+** cns_watcher_sync()); without one it is a walk of the notes, about a
+** microsecond of kernel time per note however lean the walk: 45 ms at
+** 43,000 notes and 215 ms at 220,000 on the machines we measure on
+** (bench/README.md) -- more than a search should cost, and more than a
+** saved note should take to show.  So after walking a folder of
+** AUTOWATCH_MIN notes or more, the command leaves a watcher behind, as
+** git's core.fsmonitor starts its daemon: the next search asks it instead
+** of walking.  It ends after watch.idle (30 minutes) without a search, or
+** when its index file goes.  `watch = never` in the config or
+** CNSEARCH_WATCH=never turns this off; `always` starts one for any
+** folder.  A watcher that failed (inotify's watch limit, say) is not
+** started again for an hour: cns_watcher_failed() reads why from the lock.
+**
+** The watcher is this same program (/proc/self/exe), run as `cnsearch
+** --quiet -C ROOT --index=INDEX watch --idle=Ns`, detached by a double
+** fork: a session of its own, no terminal, /dev/null for its standard
+** streams and none of our other descriptors, so a shell's $(cnsearch ...)
+** or an editor's pipe never waits for it.  Starting it is best effort:
+** the search has its answer already, and a watcher that does not come up
+** only means the next search walks.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cli/cli.h"
+
+#define AUTOWATCH_MIN 20000 /* notes: a walk of about 20 ms and more */
+#define FAILED_PAUSE 3600   /* seconds before a failed watcher is retried */
+
+int cli_watch_mode(const cns *h) {
+  const char *e = getenv("CNSEARCH_WATCH");
+  int m = e && *e ? cfg_watch_mode(e) : -1; /* cli_open() checked it */
+  return m >= 0 ? m : h->cfg.watch;
+}
+
+/* In the grandchild: detach and become the watcher.  Only
+** async-signal-safe calls from here on. */
+static void become_watcher(const char *self, char *const argv[]) {
+  int null = open("/dev/null", O_RDWR);
+  if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+    _exit(127);
+  close_range(3, ~0U, 0);
+  if (chdir("/") != 0) _exit(127);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGPIPE, SIG_DFL);
+  execv(self, argv);
+  _exit(127);
+}
+
+/* Run argv detached; the child in between exits at once, so no zombie is
+** left and the watcher's parent becomes init. */
+static void spawn(const char *self, char *const argv[]) {
+  pid_t pid = fork();
+  if (pid < 0) return;
+  if (pid == 0) {
+    if (setsid() < 0) _exit(127);
+    pid_t g = fork();
+    if (g == 0) become_watcher(self, argv);
+    _exit(g < 0 ? 127 : 0);
+  }
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+}
+
+void cli_autowatch(const opts *o, cns *h, long notes) {
+  int mode = cli_watch_mode(h);
+  if (mode == CFG_WATCH_NEVER ||
+      (mode == CFG_WATCH_AUTO && notes < AUTOWATCH_MIN) ||
+      cns_watcher_running(h) || cns_watcher_failed(h, FAILED_PAUSE))
+    return;
+  char self[PATH_MAX], *index = realpath(h->index_path, NULL);
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (!index || n <= 0) {
+    free(index);
+    return;
+  }
+  self[n] = 0;
+  char *dir = cns_xasprintf("--dir=%s", h->root),
+       *ix = cns_xasprintf("--index=%s", index),
+       *idle = cns_xasprintf("--idle=%lds", h->cfg.watch_idle);
+  char *argv[] = {"cnsearch", "--quiet", dir, ix, "watch", idle, NULL};
+  spawn(self, argv);
+  if (!o->quiet && isatty(2))
+    fprintf(stderr, "cnsearch: started 'cnsearch watch' in the background "
+                    "to keep this index of %ld notes fresh; it stops after "
+                    "%ld min without a search ('watch = never' in "
+                    ".cnsearch/config turns this off)\n",
+            notes, (h->cfg.watch_idle + 59) / 60);
+  free(index);
+  free(dir);
+  free(ix);
+  free(idle);
+}
