@@ -306,6 +306,12 @@ int cli_update(const opts *o, cns *h, int rebuild, cns_update_stats *st) {
   return rc;
 }
 
+int cli_freshen(const opts *o, cns *h, cns_update_stats *st, int *watched) {
+  int w = cns_watcher_sync(h, st);
+  if (watched) *watched = w;
+  return w ? CNS_OK : cli_update(o, h, 0, st);
+}
+
 static const command commands[] = {
     {"index", cli_index, -1},
     {"check", cli_check, 0},

@@ -52,6 +52,10 @@ int cli_open(const opts *o, int flags, cns **h);
 /* Bring the index up to date, with progress on a terminal; then, for a
 ** large folder, start a watcher (cli_autowatch()). */
 int cli_update(const opts *o, cns *h, int rebuild, cns_update_stats *st);
+/* Bring the index up to date before a command reads it: a running
+** `cnsearch watch` is asked to catch up (*watched, may be NULL, set to
+** 1), else cli_update() walks the notes.  st may be NULL. */
+int cli_freshen(const opts *o, cns *h, cns_update_stats *st, int *watched);
 /* Start `cnsearch watch` in the background if the config asks for one
 ** and a walk of `notes` notes was just needed (cli/autowatch.c). */
 void cli_autowatch(const opts *o, cns *h, long notes);

@@ -87,7 +87,7 @@ int cli_fetch(const opts *o) {
   cns *h;
   if (cli_open(o, CNS_OPEN_CREATE, &h)) return EXIT_ERROR;
   int rc = 0;
-  if (!o->no_update && (rc = cli_update(o, h, 0, NULL)) != 0) {
+  if (!o->no_update && (rc = cli_freshen(o, h, NULL, NULL)) != 0) {
     rc = cli_fail_rc(h, rc);
     cns_close(h);
     return rc;

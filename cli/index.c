@@ -100,9 +100,8 @@ static int update_paths(const opts *o, cns *h, cns_update_stats *st) {
 ** walking every note (*watched set); a rebuild is always done here. */
 static int update_all(const opts *o, cns *h, cns_update_stats *st,
                       int *watched) {
-  if (!o->rebuild && (*watched = cns_watcher_sync(h, st)) != 0)
-    return CNS_OK;
-  int rc = cli_update(o, h, o->rebuild, st);
+  int rc = o->rebuild ? cli_update(o, h, 1, st)
+                      : cli_freshen(o, h, st, watched);
   if (rc == CNS_ECORRUPT && o->rebuild) {
     /* damage SQLite only found while reading: the index is a cache */
     fprintf(stderr, "cnsearch: index '%s' is damaged; making a new one\n",

@@ -83,7 +83,7 @@ int cli_links(const opts *o) {
   int flags = o->no_update ? CNS_OPEN_READONLY : CNS_OPEN_CREATE;
   if (cli_open(o, flags, &h)) return EXIT_ERROR;
   int rc = 0;
-  if (!o->no_update && (rc = cli_update(o, h, 0, NULL)) != 0) {
+  if (!o->no_update && (rc = cli_freshen(o, h, NULL, NULL)) != 0) {
     rc = cli_fail_rc(h, rc);
     cns_close(h);
     return rc;

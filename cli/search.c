@@ -116,10 +116,7 @@ int cli_search(const opts *o) {
     return EXIT_ERROR;
   }
   int rc = 0;
-  /* a running `cnsearch watch` keeps the index fresh: once it says it
-  ** has caught up with every change so far, no walk is needed */
-  if (!o->no_update && !cns_watcher_sync(h, NULL) &&
-      (rc = cli_update(o, h, 0, NULL)) != 0)
+  if (!o->no_update && (rc = cli_freshen(o, h, NULL, NULL)) != 0)
     rc = cli_fail_rc(h, rc);
   if (!rc) rc = run_search(o, h, query);
   cns_close(h);

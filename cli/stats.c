@@ -14,7 +14,7 @@
 static int open_fresh(const opts *o, cns **h) {
   int flags = o->no_update ? CNS_OPEN_READONLY : CNS_OPEN_CREATE;
   if (cli_open(o, flags, h)) return EXIT_ERROR;
-  int rc = o->no_update ? 0 : cli_update(o, *h, 0, NULL);
+  int rc = o->no_update ? 0 : cli_freshen(o, *h, NULL, NULL);
   if (rc) {
     rc = cli_fail_rc(*h, rc);
     cns_close(*h);

@@ -89,6 +89,20 @@ printf '# Stopped\n\nechidnique\n' >"$NOTES/stopped.md"
 run timeout 30 "$BIN" -C "$NOTES" -l echidnique
 expect_rc 0 "a search with a stopped watcher ends"
 expect_eq "$OUT" "stopped.md" "and finds the note by its own walk"
+
+# links, tags and stats ask the watcher too: with it stopped, each
+# leaves its cookie in INDEX-sync/ and waits for an answer
+for cmd in "links papers/fsdp.md" tags stats; do
+  # shellcheck disable=SC2086 # the command and its argument
+  "$BIN" -C "$NOTES" $cmd >/dev/null 2>&1 &
+  cpid=$!
+  i=0
+  while [ -z "$(ls "$SYNC")" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -n "$(ls "$SYNC")" ] && pass || fail "'$cmd' asks a running watcher"
+  kill $cpid
+  wait $cpid 2>/dev/null
+  rm -f "$SYNC"/*
+done
 kill -CONT $wpid
 
 # search_while WORD SIGNAL: search for WORD (-l) while the stopped
