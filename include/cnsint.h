@@ -339,9 +339,8 @@ int store_open(sqlite3 *db, store **out, buf *err);
 void store_close(store *st);
 int store_begin(store *st, buf *err);
 int store_commit(store *st, buf *err);
-/* Inside a transaction: on=1 before adding many notes (bytes of them in
-** all), on=0 after (bytes unused). */
-int store_bulk(store *st, int on, long long bytes, buf *err);
+/* Inside a transaction: on=1 before adding many notes, on=0 after. */
+int store_bulk(store *st, int on, buf *err);
 /* The dictionary this transaction compresses bodies with (zip.c), in
 ** *out, owned by st until store_close() or the next transaction; NULL
 ** for none.  store_new_dict(), when the index holds no body, makes one

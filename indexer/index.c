@@ -241,13 +241,6 @@ static int new_dict(cns *h, store *st, const plan *p) {
   return rc;
 }
 
-/* Bytes of the notes the plan adds. */
-static long long plan_bytes(const plan *p) {
-  long long n = 0;
-  for (size_t i = 0; i < p->nadd; i++) n += p->add[i]->size;
-  return n;
-}
-
 static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
                       cns_update_stats *stats, cns_progress_fn progress,
                       void *arg) {
@@ -259,8 +252,7 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
   ** order, one FTS5 segment for all of them */
   if (!rebuild && store_delete_notes(st, p->drop, p->ndrop, &h->err))
     rc = cns_dberr(h, "update the index");
-  if (!rc && p->bulk &&
-      (rc = store_bulk(st, 1, plan_bytes(p), &h->err)) != CNS_OK)
+  if (!rc && p->bulk && (rc = store_bulk(st, 1, &h->err)) != CNS_OK)
     rc = cns_dberr(h, "update the index");
   if (!rc && p->bulk && (rc = new_dict(h, st, p)) != CNS_OK)
     rc = cns_dberr(h, "update the index");
@@ -277,7 +269,7 @@ static int apply_plan(cns *h, store *st, const plan *p, int rebuild,
       progress(arg, (long)i + 1, (long)p->nadd);
   }
   feed_end(f);
-  if (!rc && p->bulk && (rc = store_bulk(st, 0, 0, &h->err)) != CNS_OK)
+  if (!rc && p->bulk && (rc = store_bulk(st, 0, &h->err)) != CNS_OK)
     rc = cns_dberr(h, "update the index");
   return rc;
 }

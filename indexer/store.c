@@ -103,12 +103,6 @@
   "NOT EXISTS (SELECT 1 FROM link k WHERE k.thash = cns_thash(page.url) " \
   "AND k.target = page.url)"
 
-/* FTS5's in-memory terms before it writes them as a segment: 32 MB, and
-** 64 MB for a bulk load of up to BULK_HASH_MAX bytes (store_bulk). */
-#define HASH_SIZE "33554432"
-#define BULK_HASH_SIZE "67108864"
-#define BULK_HASH_MAX (128LL << 20)
-
 /* Dropped for a bulk load and made again after it (store_bulk). */
 #define LINK_BY_TARGET "CREATE INDEX link_by_target ON link(thash)"
 
@@ -167,7 +161,7 @@ static const char *schema_sql =
     "CREATE VIRTUAL TABLE note_fts USING fts5(title, heading, link, body,\n"
     "  content='note_doc', content_rowid='id', tokenize='cns');\n"
     /* 32 MB of terms before a flush: far fewer segment merges */
-    "INSERT INTO note_fts(note_fts, rank) VALUES('hashsize', " HASH_SIZE ");\n"
+    "INSERT INTO note_fts(note_fts, rank) VALUES('hashsize', 33554432);\n"
     "CREATE VIRTUAL TABLE note_tri USING fts5(body, content='note_tri_doc',\n"
     "  content_rowid='id', tokenize='cnstri', detail='none');\n"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;\n"
@@ -451,28 +445,15 @@ int store_trigram_build(sqlite3 *db, buf *err) {
 ** of its own.  The optimize runs before link_by_target is made, which
 ** takes some of the pages it frees; the index file is made with
 ** auto_vacuum=INCREMENTAL (db.c), and an incremental_vacuum then gives
-** the rest back (at 200 MB, 34 MB: the file 412.8 -> 378.5 MB).
-**
-** A load of up to 128 MB of notes gets a 64 MB FTS5 hash instead of 32:
-** at 45 MB it then fits in one flush, one segment, which neither
-** automerge nor the optimize has to rewrite (1.75 -> 1.52 s, peak RSS 81
-** -> 90 MB).  Larger loads keep 32 MB, which holds the peak RSS of a 1 GB
-** load under 150 MB; at 200 MB, 64 MB saved 8% for 33 MB more RSS.
-**
-** All of it runs inside the update's transaction, so a crash or an error
-** leaves the index as it was. */
-int store_bulk(store *s, int on, long long bytes, buf *err) {
+** the rest back (at 200 MB, 34 MB: the file 412.8 -> 378.5 MB).  All of
+** it runs inside the update's transaction, so a crash or an error leaves
+** the index as it was. */
+int store_bulk(store *s, int on, buf *err) {
   if (on)
-    return exec(s, bytes <= BULK_HASH_MAX
-                       ? "PRAGMA cache_size=-16384; DROP INDEX link_by_target;"
-                         "INSERT INTO note_fts(note_fts, rank) "
-                         "VALUES('hashsize', " BULK_HASH_SIZE ")"
-                       : "PRAGMA cache_size=-16384; DROP INDEX link_by_target",
+    return exec(s, "PRAGMA cache_size=-16384; DROP INDEX link_by_target",
                 err, "prepare a bulk update");
   return exec(s,
               "INSERT INTO note_fts(note_fts) VALUES('optimize');"
-              "INSERT INTO note_fts(note_fts, rank) "
-              "VALUES('hashsize', " HASH_SIZE ");"
               LINK_BY_TARGET "; PRAGMA incremental_vacuum;"
               "PRAGMA cache_size=-2000",
               err, "index the links");
