@@ -129,7 +129,8 @@ static const char *apply(cns_config *c, const char *key, char *val) {
   }
   if (strcmp(key, "watch.idle") == 0) {
     c->watch_idle = cfg_duration(val);
-    return c->watch_idle ? NULL : "watch.idle is a time such as 90s, 30m or 2h";
+    return c->watch_idle ? NULL
+                         : "watch.idle is a time such as 90s, 30m or 2h";
   }
   if (strcmp(key, "limit") == 0) {
     if (!parse_number(val, 0, 1e9, &d)) return "limit is a number >= 0";

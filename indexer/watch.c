@@ -297,7 +297,8 @@ static void record_state(int fd, const char *why) {
 static long lock_pid(int fd) {
   char line[32] = {0};
   long pid = 0;
-  if (pread(fd, line, sizeof line - 1, 0) > 0 && sscanf(line, "pid %ld", &pid) == 1)
+  if (pread(fd, line, sizeof line - 1, 0) > 0 &&
+      sscanf(line, "pid %ld", &pid) == 1)
     return pid;
   return 0;
 }
@@ -451,7 +452,8 @@ int cns_watch(cns *h, long idle_s, cns_watch_fn report, void *arg) {
     burst_free(&first);
   }
   if (!rc) rc = watch_loop(&w, report, arg);
-  if (rc && rc != CNS_EBUSY && lock >= 0) record_state(lock, buf_str(&h->err));
+  if (rc && rc != CNS_EBUSY && lock >= 0)
+    record_state(lock, buf_str(&h->err));
   if (w.h) watcher_stop(&w);
   if (lock >= 0) close(lock);
   return rc;
