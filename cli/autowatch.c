@@ -95,12 +95,14 @@ void cli_autowatch(const opts *o, cns *h, long notes) {
        *idle = cns_xasprintf("--idle=%lds", h->cfg.watch_idle);
   char *argv[] = {"cnsearch", "--quiet", dir, ix, "watch", idle, NULL};
   spawn(self, argv);
+  long t = h->cfg.watch_idle;
   if (!o->quiet && isatty(2))
     fprintf(stderr, "cnsearch: started 'cnsearch watch' in the background "
                     "to keep this index of %ld notes fresh; it stops after "
-                    "%ld min without a search ('watch = never' in "
+                    "%ld %s without a search ('watch = never' in "
                     ".cnsearch/config turns this off)\n",
-            notes, (h->cfg.watch_idle + 59) / 60);
+            notes, t % 60 ? t : t % 3600 ? t / 60 : t / 3600,
+            t % 60 ? "s" : t % 3600 ? "min" : "h");
   free(index);
   free(dir);
   free(ix);

@@ -75,7 +75,13 @@ expect_eq "$OUT" "papers/fsdp.md" "what it indexed stays"
 
 # its index removed: it ends within a second or two
 printf 'watch.idle = 10m\n' >"$NOTES/.cnsearch/config"
-CNSEARCH_WATCH=always "$BIN" -l fsdp >/dev/null 2>&1
+if command -v script >/dev/null 2>&1; then # on a terminal it says so
+  script -qc "CNSEARCH_WATCH=always '$BIN' -l fsdp" /dev/null >"$TMP/tty.out" 2>&1
+  expect_match "$(cat "$TMP/tty.out")" "^cnsearch: started 'cnsearch watch' in the background to keep this index of [0-9]+ notes fresh; it stops after 10 min without a search" \
+    "a search on a terminal says it started a watcher"
+else
+  CNSEARCH_WATCH=always "$BIN" -l fsdp >/dev/null 2>&1
+fi
 wait_watcher && pass || fail "a second background watcher"
 pid=$(watcher_pid)
 rm -f "$NOTES/.cnsearch/index.db" "$NOTES/.cnsearch/index.db-wal" "$NOTES/.cnsearch/index.db-shm"
