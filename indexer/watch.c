@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,26 +281,59 @@ static void answer(const watcher *w, const names *cookies, int rc,
   }
 }
 
-/* What the lock file says: "pid N" while the watcher runs, "failed:
-** why" after an error.  Only a hint, for messages and for
-** cns_watcher_failed(): the lock itself is what searches trust. */
-static void record_state(int fd, const char *why) {
+/* What the lock file says: "pid N" while the watcher runs ("pid N
+** background" for one that ends when idle), "failed: why" after an
+** error.  Only a hint, for messages, for cns_watcher_failed() and for
+** take_over(): the lock itself is what searches trust. */
+static void record_state(int fd, long idle_s, const char *why) {
   char line[600];
   if (why) snprintf(line, sizeof line, "failed: %s\n", why);
-  else snprintf(line, sizeof line, "pid %ld\n", (long)getpid());
+  else snprintf(line, sizeof line, "pid %ld%s\n", (long)getpid(),
+                idle_s ? " background" : "");
   if (ftruncate(fd, 0) == 0) {
     ssize_t n = pwrite(fd, line, strlen(line), 0);
     (void)n;
   }
 }
 
-/* The pid a running watcher wrote into the lock file, or 0. */
-static long lock_pid(int fd) {
-  char line[32] = {0};
+/* The pid a running watcher wrote into the lock file, or 0; *background
+** set for one that ends when idle. */
+static long lock_pid(int fd, int *background) {
+  char line[64] = {0}, word[16] = {0};
   long pid = 0;
-  if (pread(fd, line, sizeof line - 1, 0) > 0 &&
-      sscanf(line, "pid %ld", &pid) == 1)
-    return pid;
+  *background = 0;
+  if (pread(fd, line, sizeof line - 1, 0) <= 0 ||
+      sscanf(line, "pid %ld %15s", &pid, word) < 1)
+    return 0;
+  *background = strcmp(word, "background") == 0;
+  return pid;
+}
+
+/* Is pid a `cnsearch ... watch --idle=...`, by its command line? */
+static int is_background_watcher(long pid) {
+  char path[64], cmd[4096];
+  snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC), watch = 0, idle = 0;
+  ssize_t n = fd >= 0 ? read(fd, cmd, sizeof cmd - 1) : -1;
+  if (fd >= 0) close(fd);
+  if (n > 0) cmd[n] = 0;
+  for (ssize_t i = 0; i < n; i += (ssize_t)strlen(cmd + i) + 1) {
+    watch |= strcmp(cmd + i, "watch") == 0;
+    idle |= strncmp(cmd + i, "--idle=", 7) == 0;
+  }
+  return watch && idle;
+}
+
+/* A watcher run by hand takes over from one a search started in the
+** background (a systemd unit's, say, would otherwise fail while that one
+** lives): it asks it to stop and waits for the lock, 5 s at most. */
+static int take_over(int fd, long pid) {
+  if (!is_background_watcher(pid) || kill((pid_t)pid, SIGTERM) != 0)
+    return 0;
+  for (int i = 0; i < 100; i++) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return 1;
+    poll(NULL, 0, 50);
+  }
   return 0;
 }
 
@@ -327,14 +361,19 @@ static int busy(cns *h, long pid) {
                     pid, h->index_path, pid);
 }
 
-static int take_lock(cns *h, int *fd) {
+/* The lock, and our pid in it; a watcher without idle_s takes over from
+** a background one. */
+static int take_lock(cns *h, long idle_s, int *fd) {
   char *p = side_path(h, "watch");
   *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-  int rc = CNS_OK;
-  if (*fd < 0)
+  int rc = CNS_OK, background;
+  if (*fd < 0) {
     rc = cns_seterr(h, CNS_EIO, "cannot create '%s': %s", p, strerror(errno));
-  else if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
-    rc = busy(h, lock_pid(*fd));
+  } else if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+    long pid = lock_pid(*fd, &background);
+    if (idle_s || !background || !take_over(*fd, pid)) rc = busy(h, pid);
+  }
+  if (!rc) record_state(*fd, idle_s, NULL);
   free(p);
   return rc;
 }
@@ -442,18 +481,17 @@ static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
 }
 
 int cns_watch(cns *h, long idle_s, cns_watch_fn report, void *arg) {
-  int lock, rc = take_lock(h, &lock);
+  int lock, rc = take_lock(h, idle_s, &lock);
   watcher w = {.in = -1};
   if (!rc) rc = watcher_start(h, idle_s, &w);
   if (!rc) {
-    record_state(lock, NULL);
     burst first = {.all = 1}; /* answers cookies left before we watched */
     rc = apply_burst(&w, &first, report, arg);
     burst_free(&first);
   }
   if (!rc) rc = watch_loop(&w, report, arg);
   if (rc && rc != CNS_EBUSY && lock >= 0)
-    record_state(lock, buf_str(&h->err));
+    record_state(lock, 0, buf_str(&h->err));
   if (w.h) watcher_stop(&w);
   if (lock >= 0) close(lock);
   return rc;

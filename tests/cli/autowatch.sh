@@ -17,7 +17,7 @@ LOCK=$NOTES/.cnsearch/index.db-watch
 
 # watcher_pid: the pid a running watcher wrote into the lock, or nothing
 watcher_pid() {
-  sed -n 's/^pid \([0-9][0-9]*\)$/\1/p' "$LOCK" 2>/dev/null
+  sed -n 's/^pid \([0-9][0-9]*\).*/\1/p' "$LOCK" 2>/dev/null
 }
 
 # wait_gone PID SECONDS: 0 once the process is gone
@@ -62,8 +62,9 @@ got=$(CNSEARCH_WATCH=always "$BIN" -l quokkabright 2>&1)
 expect_eq "$got" "papers/fsdp.md" "a search through the background watcher sees a change at once"
 expect_eq "$(watcher_pid)" "$pid" "searches do not start a second watcher"
 
-# a watcher started by hand is told who keeps the index
-run "$BIN" -q watch
+# a second background watcher is told who keeps the index
+expect_match "$(cat "$LOCK")" "^pid $pid background$" "the lock says the watcher runs in the background"
+run "$BIN" -q watch --idle=1m
 expect_rc 2 "a second watcher"
 expect_match "$ERR" "^cnsearch: another 'cnsearch watch' \\(pid $pid\\) is already keeping .*; 'kill $pid' stops it$" \
   "the second watcher names the first"
@@ -88,6 +89,21 @@ rm -f "$NOTES/.cnsearch/index.db" "$NOTES/.cnsearch/index.db-wal" "$NOTES/.cnsea
 wait_gone "$pid" 5 && pass || fail "the watcher ends when its index is removed"
 run "$BIN" -l quokkabright
 expect_eq "$OUT" "papers/fsdp.md" "a new index after the old one went"
+
+# a watcher run by hand (a systemd unit's, say) takes over from one in
+# the background
+CNSEARCH_WATCH=always "$BIN" -l fsdp >/dev/null 2>&1
+wait_watcher && pass || fail "a third background watcher"
+pid=$(watcher_pid)
+"$BIN" -q watch 2>"$TMP/fg.err" &
+fg=$!
+wait_gone "$pid" 5 && pass || fail "a watcher run by hand stops the background one"
+i=0
+while [ "$(watcher_pid)" != "$fg" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect_eq "$(cat "$LOCK")" "pid $fg" "and holds the lock itself"
+kill -INT $fg
+wait $fg
+expect_eq "$?:$(cat "$TMP/fg.err")" "0:" "and stops on Ctrl-C, silently"
 
 # never: nothing is started
 CNSEARCH_WATCH=never "$BIN" -l fsdp >/dev/null 2>&1
