@@ -63,18 +63,21 @@ static void become_watcher(const char *self, char *const argv[]) {
 }
 
 /* Run argv detached; the child in between exits at once, so no zombie is
-** left and the watcher's parent becomes init. */
-static void spawn(const char *self, char *const argv[]) {
+** left and the watcher's parent becomes init.  1 if the watcher's
+** process was made (whether it comes up is its own business). */
+static int spawn(const char *self, char *const argv[]) {
+  int status = 0;
   pid_t pid = fork();
-  if (pid < 0) return;
+  if (pid < 0) return 0;
   if (pid == 0) {
     if (setsid() < 0) _exit(127);
     pid_t g = fork();
     if (g == 0) become_watcher(self, argv);
     _exit(g < 0 ? 127 : 0);
   }
-  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-  }
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return 0;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 void cli_autowatch(const opts *o, cns *h, long notes) {
@@ -94,9 +97,8 @@ void cli_autowatch(const opts *o, cns *h, long notes) {
        *ix = cns_xasprintf("--index=%s", index),
        *idle = cns_xasprintf("--idle=%lds", h->cfg.watch_idle);
   char *argv[] = {"cnsearch", "--quiet", dir, ix, "watch", idle, NULL};
-  spawn(self, argv);
   long t = h->cfg.watch_idle;
-  if (!o->quiet && isatty(2))
+  if (spawn(self, argv) && !o->quiet && isatty(2))
     fprintf(stderr, "cnsearch: started 'cnsearch watch' in the background "
                     "to keep this index of %ld notes fresh; it stops after "
                     "%ld %s without a search ('watch = never' in "
