@@ -38,7 +38,8 @@
 #define AUTOWATCH_MIN 20000 /* notes: a walk of about 20 ms and more */
 #define FAILED_PAUSE 3600   /* seconds before a failed watcher is retried */
 
-int cli_watch_mode(const cns *h) {
+/* CNSEARCH_WATCH, or the config's watch setting: CFG_WATCH_*. */
+static int watch_mode(const cns *h) {
   const char *e = getenv("CNSEARCH_WATCH");
   int m = e && *e ? cfg_watch_mode(e) : -1; /* cli_open() checked it */
   return m >= 0 ? m : h->cfg.watch;
@@ -81,7 +82,7 @@ static int spawn(const char *self, char *const argv[]) {
 }
 
 void cli_autowatch(const opts *o, cns *h, long notes) {
-  int mode = cli_watch_mode(h);
+  int mode = watch_mode(h);
   if (mode == CFG_WATCH_NEVER ||
       (mode == CFG_WATCH_AUTO && notes < AUTOWATCH_MIN) ||
       cns_watcher_running(h) || cns_watcher_failed(h, FAILED_PAUSE))

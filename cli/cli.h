@@ -59,8 +59,6 @@ int cli_freshen(const opts *o, cns *h, cns_update_stats *st, int *watched);
 /* Start `cnsearch watch` in the background if the config asks for one
 ** and a walk of `notes` notes was just needed (cli/autowatch.c). */
 void cli_autowatch(const opts *o, cns *h, long notes);
-/* CNSEARCH_WATCH, or the config's watch setting: CFG_WATCH_*. */
-int cli_watch_mode(const cns *h);
 
 /* Subcommands, one file each. */
 int cli_search(const opts *o);  /* cli/search.c */

@@ -255,8 +255,8 @@ struct store {
   tok_replay *replay; /* where a doc's tape is armed for its FTS5 insert */
   sqlite3_stmt *st[S_COUNT];
   sqlite3_stmt *pg[P_COUNT]; /* page writers, prepared on first use */
-  int top_read;      /* note_top, page_top read in this transaction */
-  long long note_top, page_top; /* the last ids given out (next_id()) */
+  long long note_top, page_top; /* the last ids given out (next_id()),
+                                   read by store_begin() */
 };
 
 static int fail(store *s, buf *err, const char *what) {
@@ -332,15 +332,13 @@ static int read_tops(store *s, buf *err) {
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW) return fail(s, err, "read the index");
   }
-  s->top_read = 1;
   return CNS_OK;
 }
 
-/* The id for a new note (which 0) or page (1). */
-static int next_id(store *s, int which, long long *id, buf *err) {
-  int rc = s->top_read ? CNS_OK : read_tops(s, err);
-  if (!rc) *id = which ? ++s->page_top : ++s->note_top;
-  return rc;
+/* The id for a new note (which 0) or page (1).  Every write transaction
+** starts in store_begin(), which read the tops. */
+static long long next_id(store *s, int which) {
+  return which ? ++s->page_top : ++s->note_top;
 }
 
 /* Read the trigram flag inside the write transaction: a regex search that
@@ -349,7 +347,6 @@ int store_begin(store *s, buf *err) {
   int rc = exec(s, "BEGIN IMMEDIATE", err, "start an index update");
   if (!rc) s->trigram = store_trigram_ready(s->db);
   s->dict_read = 0; /* another process may have made a new one */
-  s->top_read = 0;
   return rc ? rc : read_tops(s, err);
 }
 
@@ -460,12 +457,10 @@ int store_bulk(store *s, int on, buf *err) {
 }
 
 int store_commit(store *s, buf *err) {
-  s->top_read = 0;
   return exec(s, "COMMIT", err, "commit the index update");
 }
 
 void store_rollback(store *s) {
-  s->top_read = 0;
   if (!sqlite3_get_autocommit(s->db))
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -577,11 +572,10 @@ static int put_row(store *s, const store_doc *d, long long *idp, buf *err) {
   bind_str(st, 4, d->md->title);
   bind_str(st, 5, d->date);
   bind_str(st, 6, d->md->tags);
-  long long id;
-  int rc = next_id(s, 0, &id, err);
-  if (rc) return rc;
+  long long id = next_id(s, 0);
   sqlite3_bind_int64(st, 7, id);
-  if ((rc = run(s, st, err, "store a note")) != CNS_OK) return rc;
+  int rc = run(s, st, err, "store a note");
+  if (rc) return rc;
   *idp = id;
   rc = folder_count(s, d->path, d->size, d->mtime, 1, err);
   if (rc) return rc;
@@ -839,8 +833,7 @@ static int add_page(store *s, const store_page *pg, buf *err) {
   bind_str(st, 9, pg->etag);
   bind_str(st, 10, pg->last_modified);
   bind_str(st, 11, pg->error);
-  long long id;
-  if ((rc = next_id(s, 1, &id, err)) != CNS_OK) return rc;
+  long long id = next_id(s, 1);
   sqlite3_bind_int64(st, 12, id);
   if ((rc = run(s, st, err, "store a page")) != CNS_OK || !pg->body) return rc;
   if (!(st = page_stmt(s, P_FTS_ADD, err, &rc))) return rc;

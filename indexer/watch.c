@@ -296,15 +296,20 @@ static void record_state(int fd, long idle_s, const char *why) {
   }
 }
 
+/* The start of what the lock file says (record_state()), in line. */
+static void lock_line(int fd, char *line, size_t cap) {
+  ssize_t n = pread(fd, line, cap - 1, 0);
+  line[n > 0 ? n : 0] = 0;
+}
+
 /* The pid a running watcher wrote into the lock file, or 0; *background
 ** set for one that ends when idle. */
 static long lock_pid(int fd, int *background) {
-  char line[64] = {0}, word[16] = {0};
+  char line[64], word[16] = {0};
   long pid = 0;
   *background = 0;
-  if (pread(fd, line, sizeof line - 1, 0) <= 0 ||
-      sscanf(line, "pid %ld %15s", &pid, word) < 1)
-    return 0;
+  lock_line(fd, line, sizeof line);
+  if (sscanf(line, "pid %ld %15s", &pid, word) < 1) return 0;
   *background = strcmp(word, "background") == 0;
   return pid;
 }
@@ -340,13 +345,14 @@ static int take_over(int fd, long pid) {
 int cns_watcher_failed(cns *h, long within_s) {
   char *p = side_path(h, "watch");
   struct stat sb;
-  char head[8] = {0};
+  char head[8];
   int fd = open(p, O_RDONLY | O_CLOEXEC), failed = 0;
   free(p);
   if (fd < 0) return 0;
-  if (fstat(fd, &sb) == 0 && time(NULL) - sb.st_mtime < within_s &&
-      pread(fd, head, 7, 0) == 7)
+  if (fstat(fd, &sb) == 0 && time(NULL) - sb.st_mtime < within_s) {
+    lock_line(fd, head, sizeof head);
     failed = strcmp(head, "failed:") == 0;
+  }
   close(fd);
   return failed;
 }
