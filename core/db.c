@@ -8,15 +8,30 @@
 ** the one this build writes.  An index from another schema version is
 ** only a cache: it is deleted and made again, with a notice.
 **
+** A new index is built aside.  Its first update writes every page of the
+** file, and in WAL mode every page is written twice, to INDEX-wal and
+** again by the checkpoint, with the commit waiting for both to reach the
+** disk: at 45 MB that was a fifth of the build (bench/README.md).  A file
+** no other process can see needs no WAL.  So a missing index is made as
+** INDEX-new, with the rollback journal in memory (a failed update still
+** rolls back) and no fsyncs, and db_publish() renames it to INDEX once
+** an update has committed in it: fsync the file, rename, fsync the folder,
+** and reopen it in WAL mode.  A crash before the rename leaves INDEX-new
+** and no INDEX, and the next run starts again; there is never a half-built
+** INDEX.  The builder holds a flock() on INDEX-new: a second cnsearch
+** waits for it, then opens the index it published.
+**
 ** Errors: every library function that fails calls cns_seterr() (or
 ** cns_dberr() for SQLite failures), which records one message on the
 ** handle and returns the code, so callers write `return cns_seterr(...)`.
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cnsint.h"
@@ -83,9 +98,21 @@ void cns_interrupt(cns *h) {
   if (h->db) sqlite3_interrupt(h->db);
 }
 
+static void fresh_discard(cns *h);
+
+/* Close the connection; a new index is thrown away. */
+static void close_index(cns *h) {
+  if (h->fresh_path) fresh_discard(h);
+  sqlite3_close_v2(h->db);
+  h->db = NULL;
+}
+
+/* A new index an update committed in was published then; one no update
+** wrote to (an empty folder) is published here, as its schema is whole. */
 void cns_close(cns *h) {
   if (!h) return;
-  sqlite3_close_v2(h->db);
+  if (h->fresh_path && !h->fresh_bad) db_publish(h);
+  close_index(h);
   free(h->root);
   free(h->index_path);
   free(h->notice);
@@ -158,6 +185,12 @@ static int setup_connection(cns *h) {
     return cns_seterr(h, CNS_EDB, "cannot register regexp(): %s",
                       sqlite3_errmsg(h->db));
   if (h->flags & CNS_OPEN_READONLY) return CNS_OK;
+  if (h->fresh_path)
+    return sqlite3_exec(h->db, "PRAGMA auto_vacuum=INCREMENTAL;"
+                        "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF",
+                        NULL, NULL, NULL) == SQLITE_OK
+               ? CNS_OK
+               : cns_dberr(h, "set up the new index");
   /* auto_vacuum takes effect only in a new file (before WAL mode marks
   ** it), and lets store_bulk() give back the pages a load frees.  It is
   ** set only where it is not set yet: on a file that has it, the pragma
@@ -182,9 +215,9 @@ static int open_db(cns *h) {
                ((h->flags & CNS_OPEN_READONLY)
                     ? SQLITE_OPEN_READONLY
                     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (sqlite3_open_v2(h->index_path, &h->db, oflags, NULL) != SQLITE_OK) {
-    int rc = cns_seterr(h, CNS_EIO, "cannot open index '%s': %s",
-                        h->index_path,
+  const char *path = h->fresh_path ? h->fresh_path : h->index_path;
+  if (sqlite3_open_v2(path, &h->db, oflags, NULL) != SQLITE_OK) {
+    int rc = cns_seterr(h, CNS_EIO, "cannot open index '%s': %s", path,
                         h->db ? sqlite3_errmsg(h->db) : "out of memory");
     sqlite3_close_v2(h->db);
     h->db = NULL;
@@ -200,6 +233,156 @@ static void remove_index_files(const char *path) {
     unlink(p);
     free(p);
   }
+}
+
+/* ---- a new index, built aside (see the top of the file) ---------------- */
+
+#define FRESH_WAIT_MS 10000 /* for another cnsearch's new index: SQLite's
+                               busy timeout (setup_connection) */
+
+static int same_file(int fd, const char *path) {
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+/* INDEX-new, locked and emptied (a crash may have left one): we build it. */
+static int fresh_own(cns *h, char *path /* taken */, int fd) {
+  static const char *side[] = {"-journal", "-wal", "-shm"};
+  for (size_t i = 0; i < 3; i++) {
+    char *p = cns_xasprintf("%s%s", path, side[i]);
+    unlink(p);
+    free(p);
+  }
+  if (ftruncate(fd, 0) != 0) {
+    int rc = cns_seterr(h, CNS_EIO, "cannot write '%s': %s", path,
+                        strerror(errno));
+    close(fd);
+    free(path);
+    return rc;
+  }
+  h->fresh_path = path;
+  h->fresh_fd = fd;
+  return CNS_OK;
+}
+
+/* Take INDEX-new to build a new index in: CNS_OK, or 1 when INDEX appeared
+** meanwhile (another cnsearch built it: open that), or an error. */
+static int fresh_lock(cns *h) {
+  char *path = cns_xasprintf("%s-new", h->index_path);
+  for (int waited = 0;;) {
+    if (access(h->index_path, F_OK) == 0) {
+      free(path);
+      return 1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      int rc = cns_seterr(h, CNS_EIO, "cannot create index '%s': %s",
+                          h->index_path, strerror(errno));
+      free(path);
+      return rc;
+    }
+    int locked = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (locked && access(h->index_path, F_OK) == 0) {
+      if (same_file(fd, path)) unlink(path); /* made by our open() */
+      close(fd);
+      free(path);
+      return 1;
+    }
+    if (locked && same_file(fd, path)) return fresh_own(h, path, fd);
+    close(fd);
+    if (locked) continue; /* it was renamed to INDEX, or removed */
+    if (h->interrupted || waited >= FRESH_WAIT_MS) {
+      free(path);
+      return h->interrupted
+                 ? cns_seterr(h, CNS_EINTR, "interrupted")
+                 : cns_seterr(h, CNS_EBUSY, "index '%s' is being made by "
+                              "another cnsearch; try again when it is done",
+                              h->index_path);
+    }
+    usleep(20 * 1000);
+    waited += 20;
+  }
+}
+
+/* Open a missing index: as INDEX-new, or the one another cnsearch has
+** just made. */
+static int open_new(cns *h) {
+  int rc = make_parent(h, h->index_path);
+  if (!rc) rc = fresh_lock(h);
+  if (rc == 1) rc = CNS_OK;
+  return rc ? rc : open_db(h);
+}
+
+static void fresh_release(cns *h) {
+  close(h->fresh_fd);
+  free(h->fresh_path);
+  h->fresh_path = NULL;
+  h->fresh_fd = -1;
+}
+
+/* A new index an update failed in, or that cannot be published. */
+static void fresh_discard(cns *h) {
+  sqlite3 *db = h->db;
+  h->db = NULL; /* before the close: cns_interrupt() may look */
+  sqlite3_close_v2(db);
+  unlink(h->fresh_path);
+  fresh_release(h);
+}
+
+static int fsync_folder(const char *path) {
+  char *dir = cns_xstrdup(path), *slash = strrchr(dir, '/');
+  if (slash) *slash = 0;
+  int fd = open(slash ? (slash == dir ? "/" : dir) : ".",
+                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
+  if (fd >= 0) close(fd);
+  free(dir);
+  return rc;
+}
+
+/* Put INDEX-new in place as INDEX.  Files a removed INDEX left (its WAL
+** above all) would be read as this one's: they go first. */
+static int fresh_rename(cns *h) {
+  static const char *side[] = {"-wal", "-shm", "-journal"};
+  for (size_t i = 0; i < 3; i++) {
+    char *p = cns_xasprintf("%s%s", h->index_path, side[i]);
+    unlink(p);
+    free(p);
+  }
+  int r = renameat2(AT_FDCWD, h->fresh_path, AT_FDCWD, h->index_path,
+                    RENAME_NOREPLACE);
+  if (r != 0 && errno == EINVAL) /* a file system without it */
+    r = link(h->fresh_path, h->index_path) == 0 ? unlink(h->fresh_path) : -1;
+  if (r != 0)
+    return cns_seterr(h, errno == EEXIST ? CNS_EBUSY : CNS_EIO,
+                      errno == EEXIST ? "index '%s' was made by another "
+                      "program while this one was built; try again"
+                      : "cannot make index '%s': %s",
+                      h->index_path, strerror(errno));
+  return fsync_folder(h->index_path) == 0
+             ? CNS_OK
+             : cns_seterr(h, CNS_EIO, "cannot make index '%s': %s",
+                          h->index_path, strerror(errno));
+}
+
+int db_publish(cns *h) {
+  if (!h->fresh_path) return CNS_OK;
+  if (!h->db || h->fresh_bad)
+    return cns_seterr(h, CNS_EIO, "cannot make index '%s'", h->index_path);
+  sqlite3 *db = h->db;
+  h->db = NULL;
+  if (sqlite3_close(db) != SQLITE_OK) { /* a statement left open: a bug */
+    h->db = db;
+    return cns_dberr(h, "close the new index");
+  }
+  if (fsync(h->fresh_fd) != 0)
+    return cns_seterr(h, CNS_EIO, "cannot write index '%s': %s",
+                      h->fresh_path, strerror(errno));
+  int rc = fresh_rename(h);
+  if (rc) return rc;
+  fresh_release(h);
+  return open_db(h);
 }
 
 /* Make sure the schema is ours: create it in a new file, rebuild an index
@@ -225,14 +408,12 @@ static int ensure_schema(cns *h) {
     h->notice = cns_xasprintf("index '%s' was made by another version of "
                               "cnsearch; rebuilding it",
                               h->index_path);
-    sqlite3_close_v2(h->db);
-    h->db = NULL;
+    close_index(h);
     remove_index_files(h->index_path);
-    int rc = open_db(h);
-    if (rc) return rc;
+    int rc = open_new(h);
+    return rc ? rc : ensure_schema(h);
   }
-  int rc = store_schema(h->db, &h->err);
-  return rc;
+  return store_schema(h->db, &h->err);
 }
 
 static int resolve_root(cns *h, const char *root) {
@@ -265,18 +446,13 @@ static int open_index(cns *h) {
     return cns_seterr(h, CNS_EUSAGE,
                       "no index at '%s'; run 'cnsearch index' first",
                       h->index_path);
-  if (!exists) {
-    int rc = make_parent(h, h->index_path);
-    if (rc) return rc;
-  }
-  int rc = open_db(h);
+  int rc = exists ? open_db(h) : open_new(h);
   if (!rc) rc = ensure_schema(h);
   return rc;
 }
 
 int cns_reset(cns *h) {
-  sqlite3_close_v2(h->db);
-  h->db = NULL;
+  close_index(h);
   remove_index_files(h->index_path);
   return open_index(h);
 }
@@ -285,8 +461,7 @@ int cns_reset(cns *h) {
 static int open_or_replace(cns *h) {
   int rc = open_index(h);
   if (rc != CNS_ECORRUPT || !(h->flags & CNS_OPEN_REBUILD)) return rc;
-  sqlite3_close_v2(h->db);
-  h->db = NULL;
+  close_index(h);
   remove_index_files(h->index_path);
   free(h->notice);
   h->notice = cns_xasprintf("index '%s' was damaged; made a new one",
@@ -298,11 +473,13 @@ int cns_open(const char *root, const char *index_path, int flags, cns **out,
              char **errmsg) {
   cns *h = cns_xcalloc(1, sizeof *h);
   h->flags = flags;
+  h->fresh_fd = -1;
   h->index_path = cns_xstrdup(index_path);
   int rc = resolve_root(h, root);
   if (!rc) rc = load_config(h);
   if (!rc) rc = open_or_replace(h);
   if (rc) {
+    h->fresh_bad = 1; /* a new index is thrown away */
     if (errmsg) *errmsg = cns_xstrdup(buf_str(&h->err));
     cns_close(h);
     *out = NULL;

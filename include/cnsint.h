@@ -539,10 +539,14 @@ struct cns {
   char *notice;
   volatile int interrupted; /* set by cns_interrupt() */
   cns_config cfg;    /* ROOT/.cnsearch/config */
+  char *fresh_path;  /* a new index being built as INDEX-new (db.c), else NULL */
+  int fresh_fd;      /* INDEX-new, flock()ed while fresh_path is set */
+  int fresh_bad;     /* an update failed in it: cns_close() throws it away */
 };
 int cns_seterr(cns *h, int rc, const char *fmt, ...) CNS_PRINTF(3, 4);
 int cns_dberr(cns *h, const char *what);   /* CNS_EDB/ECORRUPT/EBUSY from the db state */
 int db_rc_to_cns(int sqlite_rc);
+int db_publish(cns *h);  /* rename a new index into place (db.c); CNS_* */
 
 /* ---------------------------------------------------------------- query/qparse.c
 ** Query text to a plan: an FTS5 MATCH expression plus structured filters.

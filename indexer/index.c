@@ -482,6 +482,10 @@ static int write_plan(cns *h, const scope *sc, const scan_list *files,
     rc = cns_dberr(h, "commit the index update");
   if (rc) store_rollback(st);
   store_close(st);
+  if (h->fresh_path) { /* a new index (db.c): in place once it has notes */
+    if (rc) h->fresh_bad = 1;
+    else rc = db_publish(h);
+  }
   if (rc && h->interrupted) rc = cns_seterr(h, CNS_EINTR, "interrupted; "
                                             "the index is as it was");
   return rc;

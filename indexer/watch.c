@@ -396,16 +396,11 @@ static int watch_error(watcher *w) {
 
 /* inotify, INDEX-sync/ and the note folders. */
 static int watcher_start(cns *h, long idle_s, watcher *w) {
-  struct stat sb;
   memset(w, 0, sizeof *w);
   w->h = h;
   w->sync_wd = -1;
   w->idle_ms = idle_s * 1000;
   w->last = now_ms();
-  if (stat(h->index_path, &sb) == 0) {
-    w->dev = sb.st_dev;
-    w->ino = sb.st_ino;
-  }
   w->sync_dir = side_path(h, "sync");
   w->in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (w->in < 0)
@@ -443,6 +438,21 @@ static int apply_burst(watcher *w, burst *b, cns_watch_fn report,
   }
   if (!rc && report && (b->all || b->paths.n)) report(arg, &st);
   answer(w, &b->cookies, rc, &st);
+  return rc;
+}
+
+/* The index file the watcher keeps, once it is in place: a new one is
+** put there by the first update, or here if the folder has no notes. */
+static int index_file(watcher *w) {
+  struct stat sb;
+  int rc = db_publish(w->h);
+  if (!rc && stat(w->h->index_path, &sb) != 0)
+    rc = cns_seterr(w->h, CNS_EIO, "cannot read index '%s': %s",
+                    w->h->index_path, strerror(errno));
+  if (!rc) {
+    w->dev = sb.st_dev;
+    w->ino = sb.st_ino;
+  }
   return rc;
 }
 
@@ -495,6 +505,7 @@ int cns_watch(cns *h, long idle_s, cns_watch_fn report, void *arg) {
     rc = apply_burst(&w, &first, report, arg);
     burst_free(&first);
   }
+  if (!rc) rc = index_file(&w);
   if (!rc) rc = watch_loop(&w, report, arg);
   if (rc && rc != CNS_EBUSY && lock >= 0)
     record_state(lock, 0, buf_str(&h->err));

@@ -18,20 +18,7 @@ unset CNSEARCH_INDEX NO_COLOR
 cd "$W"
 
 # About 3 MB of 8 KB notes, so that a rebuild takes a few seconds.
-python3 - "$NOTES" 400 <<'EOF'
-import os, random, sys
-root, n = sys.argv[1], int(sys.argv[2])
-r = random.Random(3)
-letters = "abcdefghijklmnopqrstuvwxyz"
-vocab = ["".join(r.choice(letters) for _ in range(r.randint(3, 9))) for _ in range(6000)]
-vocab[:2] = ["zqalpha", "zqbeta"]
-for i in range(n):
-    d = os.path.join(root, "d%02d" % (i % 20))
-    os.makedirs(d, exist_ok=True)
-    body = "".join(" ".join(r.choices(vocab, k=60)) + "\n\n" for _ in range(20))
-    with open(os.path.join(d, "n%04d.md" % i), "w") as f:
-        f.write("# Note %d\n\n%s" % (i, body))
-EOF
+gen_notes "$NOTES" 400 3 20
 run "$BIN" -C "$NOTES" -q index
 expect_rc 0 "first build"
 "$BIN" -C "$NOTES" --no-update -l -n 0 zqalpha | sort > "$W/want"
@@ -87,6 +74,13 @@ two_indexers() { # description, index arguments...
   expect_rc 0 "$d: check passes afterwards"
 }
 two_indexers "two rebuilds at once" --rebuild
+# Two first builds: one builds INDEX-new (core/db.c), the other waits for
+# it and opens the index it made.
+rm -rf "$NOTES/.cnsearch"
+two_indexers "two first builds at once"
+expect_eq "$("$BIN" -C "$NOTES" --no-update -l -n 0 zqalpha | sort)" "$(cat "$W/want")" \
+  "two first builds at once: the index answers as before"
+[ ! -e "$NOTES/.cnsearch/index.db-new" ] && pass || fail "two first builds at once: INDEX-new is left behind"
 # Two updates at once, each with changes to make: nothing may be lost.
 for i in $(seq 0 10 390); do
   printf '\nzqtwoupdates %d\n' "$i" >> "$NOTES/d$(printf %02d $((i % 20)))/n$(printf %04d "$i").md"

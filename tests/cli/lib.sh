@@ -53,3 +53,23 @@ finish() {
   echo "$NAME: $PASSED passed, $FAILED failed"
   echo "# counts $PASSED $FAILED"
 }
+
+# gen_notes DIR COUNT SEED FOLDERS: COUNT notes of about 8 KB in FOLDERS
+# folders dNN/nNNNN.md, words from a fixed made-up vocabulary in which
+# "zqalpha" and "zqbeta" are two of 6,000 (so each is in some notes).
+gen_notes() {
+  python3 - "$@" <<'EOF'
+import os, random, sys
+root, n, seed, folders = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+r = random.Random(seed)
+letters = "abcdefghijklmnopqrstuvwxyz"
+vocab = ["".join(r.choice(letters) for _ in range(r.randint(3, 9))) for _ in range(6000)]
+vocab[:2] = ["zqalpha", "zqbeta"]
+for i in range(n):
+    d = os.path.join(root, "d%02d" % (i % folders))
+    os.makedirs(d, exist_ok=True)
+    body = "".join(" ".join(r.choices(vocab, k=60)) + "\n\n" for _ in range(20))
+    with open(os.path.join(d, "n%04d.md" % i), "w") as f:
+        f.write("# Note %d\n\n%s" % (i, body))
+EOF
+}
