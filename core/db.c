@@ -112,6 +112,10 @@ static void close_index(cns *h) {
 void cns_close(cns *h) {
   if (!h) return;
   if (h->fresh_path && !h->fresh_bad) db_publish(h);
+  /* An interrupt stays on the connection until a statement starts, and
+  ** the checkpoint sqlite3_close() makes would fail on it: the WAL would
+  ** stay, for every later search to read through again. */
+  if (h->db && h->interrupted) sqlite3_exec(h->db, "SELECT 1", NULL, NULL, NULL);
   close_index(h);
   free(h->root);
   free(h->index_path);

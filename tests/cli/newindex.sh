@@ -8,7 +8,8 @@
 #     an interrupted one leaves neither file;
 #   - what a crash or a removed index left behind (INDEX-new, its
 #     journal, a removed index's WAL with committed pages) is not read;
-#   - `cnsearch watch` on a folder without an index builds it and stays.
+#   - `cnsearch watch` on a folder without an index builds it and stays,
+#     and when SIGINT ends it, leaves no WAL behind.
 . "$(dirname "$0")/lib.sh"
 
 W=$TMP
@@ -156,5 +157,9 @@ expect_eq "$OUT" "notes/d00/n0000.md" "the watcher of a new index answers a sear
 kill -INT "$wpid" 2>/dev/null
 wait "$wpid"
 expect_eq "$?" 0 "watch ends 0 on SIGINT"
+# The last connection to close checkpoints the WAL and removes it, even
+# one a signal interrupted; a WAL left behind is read again by every
+# search that opens the index.
+[ ! -e "$IDX-wal" ] && pass || fail "a watcher ended by SIGINT left the WAL behind"
 
 finish
