@@ -189,8 +189,11 @@ static int setup_connection(cns *h) {
     return cns_seterr(h, CNS_EDB, "cannot register regexp(): %s",
                       sqlite3_errmsg(h->db));
   if (h->flags & CNS_OPEN_READONLY) return CNS_OK;
+  /* a new index: 8 KB pages build it 5-6% faster, and searches and
+  ** updates run as fast as with 4 KB ones (bench/README.md) */
   if (h->fresh_path)
-    return sqlite3_exec(h->db, "PRAGMA auto_vacuum=INCREMENTAL;"
+    return sqlite3_exec(h->db, "PRAGMA page_size=8192;"
+                        "PRAGMA auto_vacuum=INCREMENTAL;"
                         "PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF",
                         NULL, NULL, NULL) == SQLITE_OK
                ? CNS_OK

@@ -45,6 +45,7 @@ expect_eq "$both" 0 "INDEX and INDEX-new are never there at once"
 [ -e "$IDX" ] && pass || fail "the first build left no index"
 [ ! -e "$IDX-new" ] && pass || fail "the first build left INDEX-new behind"
 expect_eq "$(sqlite3 "$IDX" 'PRAGMA journal_mode')" wal "the index in place is in WAL mode"
+expect_eq "$(sqlite3 "$IDX" 'PRAGMA page_size')" 8192 "a new index has 8 KB pages"
 expect_eq "$(sqlite3 "$IDX" 'PRAGMA integrity_check')" ok "the index in place passes integrity_check"
 run "$BIN" -C "$NOTES" check
 expect_rc 0 "cnsearch check passes on the new index"
