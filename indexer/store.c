@@ -91,8 +91,9 @@
 ** readers see the old index or the new one, and a crash at any moment
 ** leaves the last committed state.  A new index is the exception: no
 ** reader can see it until its first update has committed, so it is
-** built aside without a WAL and renamed into place (db.c).  PRAGMA user_version holds
-** STORE_SCHEMA_VERSION; db.c rebuilds an index made by another version.
+** built aside without a WAL and renamed into place (db.c).  PRAGMA
+** user_version holds STORE_SCHEMA_VERSION; db.c rebuilds an index made
+** by another version.
 */
 #include <ctype.h>
 #include <stdio.h>
