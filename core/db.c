@@ -234,13 +234,20 @@ static int open_db(cns *h) {
   return setup_connection(h);
 }
 
-static void remove_index_files(const char *path) {
-  static const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-  for (size_t i = 0; i < 4; i++) {
+/* The files SQLite keeps beside a database, which it would read as that
+** database's: WAL, shared memory, rollback journal. */
+static void remove_side_files(const char *path) {
+  static const char *suffix[] = {"-wal", "-shm", "-journal"};
+  for (size_t i = 0; i < 3; i++) {
     char *p = cns_xasprintf("%s%s", path, suffix[i]);
     unlink(p);
     free(p);
   }
+}
+
+static void remove_index_files(const char *path) {
+  unlink(path);
+  remove_side_files(path);
 }
 
 /* ---- a new index, built aside (see the top of the file) ---------------- */
@@ -256,12 +263,7 @@ static int same_file(int fd, const char *path) {
 
 /* INDEX-new, locked and emptied (a crash may have left one): we build it. */
 static int fresh_own(cns *h, char *path /* taken */, int fd) {
-  static const char *side[] = {"-journal", "-wal", "-shm"};
-  for (size_t i = 0; i < 3; i++) {
-    char *p = cns_xasprintf("%s%s", path, side[i]);
-    unlink(p);
-    free(p);
-  }
+  remove_side_files(path);
   if (ftruncate(fd, 0) != 0) {
     int rc = cns_seterr(h, CNS_EIO, "cannot write '%s': %s", path,
                         strerror(errno));
@@ -352,12 +354,7 @@ static int fsync_folder(const char *path) {
 /* Put INDEX-new in place as INDEX.  Files a removed INDEX left (its WAL
 ** above all) would be read as this one's: they go first. */
 static int fresh_rename(cns *h) {
-  static const char *side[] = {"-wal", "-shm", "-journal"};
-  for (size_t i = 0; i < 3; i++) {
-    char *p = cns_xasprintf("%s%s", h->index_path, side[i]);
-    unlink(p);
-    free(p);
-  }
+  remove_side_files(h->index_path);
   int r = renameat2(AT_FDCWD, h->fresh_path, AT_FDCWD, h->index_path,
                     RENAME_NOREPLACE);
   if (r != 0 && errno == EINVAL) /* a file system without it */
