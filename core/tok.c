@@ -29,7 +29,9 @@
 ** stem starts with the word's own first byte and nothing is missed; the
 ** words let through are stemmed by porter over "cnsone", a tokenizer that
 ** hands porter its whole input as one token, so they get exactly the stem
-** cns gives them.
+** cns gives them.  And it need not read all of a note: only the stretches
+** around each query word's "anchor", the bytes every form of the word
+** starts with (see tok_want()).
 **
 ** Tapes.  FTS5 tokenizes a row inside the INSERT, on the thread that
 ** writes, and in a full index that thread is the one the load waits
@@ -332,10 +334,13 @@ int tok_run(tok_ctx *t, const char *text, size_t len, int query,
   return cns_fresh(t->inst, &c, flags, text, (int)len, collect);
 }
 
+/* ---- sieving: only the words a search wants ------------------------- */
+
 typedef struct sieve_ctx {
   tok_ctx *t;
   collect_ctx c;
   const unsigned char *keep;
+  size_t off;     /* where the text being tokenized starts */
   int start, end; /* where the word being stemmed is */
 } sieve_ctx;
 
@@ -351,19 +356,162 @@ static int sieve_word(void *arg, int tflags, const char *t, int n, int start,
   sieve_ctx *v = arg;
   if (!(tflags & FTS5_TOKEN_COLOCATED)) v->c.pos++;
   if (n <= 0 || !v->keep[(unsigned char)t[0]]) return SQLITE_OK;
-  v->start = start;
-  v->end = end;
+  v->start = (int)v->off + start;
+  v->end = (int)v->off + end;
   return v->t->stem_api.xTokenize(v->t->stem, v, FTS5_TOKENIZE_DOCUMENT, t, n,
                                   sieve_stemmed);
 }
 
-int tok_sieve(tok_ctx *t, const char *text, size_t len,
-              const unsigned char keep[256], tok_list *out) {
+static int sieve_span(sieve_ctx *v, const char *text, size_t s, size_t e) {
+  v->off = s;
+  return v->t->base_api.xTokenize(v->t->base, v, FTS5_TOKENIZE_DOCUMENT,
+                                  text + s, (int)(e - s), sieve_word);
+}
+
+/* Anchors.  A word's stem keeps the word's own beginning: porter rewrites
+** only the last letters, and what it writes in their place ("sensibility"
+** -> "sensibl", "filing" -> "file") differs from the folded word in the
+** stem's last two bytes at most (FTS5's porter: at most the last one, on
+** five million words made from English ones and every suffix its rules
+** name; two leaves a margin).  So a token whose stem is w (or, for a
+** prefix, starts with w) is, in the text, a run of bytes that starts with
+** w less its last two bytes -- ASCII case aside -- unless it holds a byte
+** that is not ASCII, which may fold to anything ("Pr\xc3\xa9cis").  That
+** prefix is w's anchor, when it is two bytes or more.  A phrase needs one
+** anchor, its longest; its other tokens lie within reach (its length less
+** one) of it.
+**
+** With an anchor for every wanted word, tok_sieve() reads only stretches
+** of text: around each anchor and each non-ASCII byte, the run of
+** non-space bytes it is in, widened by reach runs that hold an ASCII
+** letter or digit on each side.  Spaces always end a token, so a stretch
+** cut at them tokenizes as it does inside the whole text, and a run with
+** an ASCII letter or digit holds a token, so the widened stretch holds
+** every token within reach.  Two stretches with no ASCII letter or digit
+** between them are read as one (the text between may hold no token, and
+** a phrase may then cross it); otherwise the skipped text held a token,
+** so positions jump by one more there, and no phrase can cross. */
+void tok_want(tok_filter *f, const tok_list *word) {
+  size_t best = 0, at = 0;
+  for (size_t k = 0; k < word->n; k++) {
+    const char *w = tok_text(word, k);
+    size_t n = word->v[k].text_len, a = n >= 2 ? n - 2 : 0, i;
+    f->keep[(unsigned char)w[0]] = 1;
+    if (a > TOK_ANCHOR_MAX - 1) a = TOK_ANCHOR_MAX - 1;
+    for (i = 0; i < a && (unsigned char)w[i] < 0x80 &&
+                !(w[i] >= 'A' && w[i] <= 'Z');
+         i++) {}
+    if (i == a && a > best) best = a, at = k;
+  }
+  if ((int)word->n - 1 > f->reach) f->reach = (int)word->n - 1;
+  if (best < 2 || f->nanchor == TOK_ANCHORS) {
+    f->whole = 1;
+    return;
+  }
+  char *a = f->anchor[f->nanchor];
+  memcpy(a, tok_text(word, at), best);
+  a[best] = 0;
+  for (size_t i = 0; i < f->nanchor; i++)
+    if (strcmp(f->anchor[i], a) == 0) return;
+  f->alen[f->nanchor++] = best;
+  f->first[(unsigned char)a[0]] = 1;
+  if (a[0] >= 'a' && a[0] <= 'z') f->first[(unsigned char)a[0] - 32] = 1;
+  for (int c = 0x80; c < 0x100; c++) f->first[c] = 1;
+}
+
+static int is_space(unsigned char c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static int is_alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
+static int anchored(const tok_filter *f, const char *p, size_t at,
+                    size_t len) {
+  if ((unsigned char)p[at] >= 0x80) return 1;
+  for (size_t i = 0; i < f->nanchor; i++) {
+    size_t n = f->alen[i], k = 0;
+    if (n > len - at) continue;
+    for (; k < n; k++) {
+      unsigned char c = (unsigned char)p[at + k];
+      if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)f->anchor[i][k])
+        break;
+    }
+    if (k == n) return 1;
+  }
+  return 0;
+}
+
+/* The next byte from at on that starts an anchor or is not ASCII, or len. */
+static size_t next_anchor(const tok_filter *f, const char *p, size_t at,
+                          size_t len) {
+  for (; at < len; at++)
+    if (f->first[(unsigned char)p[at]] && anchored(f, p, at, len)) return at;
+  return len;
+}
+
+/* The stretch [*s, *e) around the byte at: its run of non-space bytes,
+** which ends at *run, widened by reach runs holding an ASCII letter or
+** digit on each side, not going below floor. */
+static void widen(const char *p, size_t len, size_t floor, int reach,
+                  size_t at, size_t *s, size_t *e, size_t *run) {
+  size_t a = at, b = at;
+  while (a > floor && !is_space((unsigned char)p[a - 1])) a--;
+  while (b < len && !is_space((unsigned char)p[b])) b++;
+  *run = b;
+  for (int n = 0; n < reach && a > floor;) {
+    size_t r = a;
+    while (r > floor && is_space((unsigned char)p[r - 1])) r--;
+    size_t q = r;
+    while (q > floor && !is_space((unsigned char)p[q - 1])) q--;
+    for (size_t i = q; i < r; i++)
+      if (is_alnum((unsigned char)p[i])) { n++; break; }
+    a = q;
+  }
+  for (int n = 0; n < reach && b < len;) {
+    size_t q = b;
+    while (q < len && is_space((unsigned char)p[q])) q++;
+    size_t r = q;
+    while (r < len && !is_space((unsigned char)p[r])) r++;
+    for (size_t i = q; i < r; i++)
+      if (is_alnum((unsigned char)p[i])) { n++; break; }
+    b = r;
+  }
+  *s = a;
+  *e = b;
+}
+
+static int any_alnum(const char *p, size_t s, size_t e) {
+  for (; s < e; s++)
+    if (is_alnum((unsigned char)p[s])) return 1;
+  return 0;
+}
+
+int tok_sieve(tok_ctx *t, const char *text, size_t len, const tok_filter *f,
+              tok_list *out) {
   int base = out->n ? out->v[out->n - 1].pos : 0;
-  sieve_ctx v = {t, {out, base}, keep, 0, 0};
+  sieve_ctx v = {t, {out, base}, f->keep, 0, 0, 0};
   if (len > 0x7fffffff) return SQLITE_TOOBIG;
-  return t->base_api.xTokenize(t->base, &v, FTS5_TOKENIZE_DOCUMENT, text,
-                               (int)len, sieve_word);
+  if (f->whole || !f->nanchor) return sieve_span(&v, text, 0, len);
+  size_t from = 0, ws = 0, we = 0, at;
+  int open = 0, rc = SQLITE_OK;
+  while (rc == SQLITE_OK && (at = next_anchor(f, text, from, len)) < len) {
+    size_t s, e;
+    /* the next anchor may lie in this one's widening: it widens too */
+    widen(text, len, open ? we : 0, f->reach, at, &s, &e, &from);
+    if (open && (s <= we || !any_alnum(text, we, s))) {
+      if (e > we) we = e; /* one stretch with the last */
+    } else {
+      if (open) {
+        rc = sieve_span(&v, text, ws, we);
+        v.c.pos++; /* the skipped text held a token */
+      }
+      ws = s, we = e, open = 1;
+    }
+  }
+  if (rc == SQLITE_OK && open) rc = sieve_span(&v, text, ws, we);
+  return rc;
 }
 
 const char *tok_text(const tok_list *l, size_t i) {

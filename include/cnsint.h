@@ -179,11 +179,31 @@ void tok_close(tok_ctx *t);
 ** *out; the caller frees with tok_list_free().  Returns an SQLite code. */
 int tok_run(tok_ctx *t, const char *text, size_t len, int query,
             tok_list *out);
+/* What a search wants tok_sieve() to find in a note: the tokens of some
+** words (tok_want() adds each word, or phrase, or prefix: its tokens from
+** tok_run() in query mode).  A zeroed tok_filter wants nothing; set keep[] by hand to want
+** every word whose stem starts with a kept byte, in the whole text. */
+#define TOK_ANCHORS 8
+#define TOK_ANCHOR_MAX 16
+typedef struct tok_filter {
+  unsigned char keep[256];  /* first bytes of the wanted stems */
+  unsigned char first[256]; /* bytes an anchor or a non-ASCII char starts with */
+  int whole;                /* some word has no anchor: read all the text */
+  int reach;                /* a phrase's tokens less one (see tok.c) */
+  size_t nanchor;
+  char anchor[TOK_ANCHORS][TOK_ANCHOR_MAX]; /* lowercase ASCII */
+  size_t alen[TOK_ANCHORS];
+} tok_filter;
+void tok_want(tok_filter *f, const tok_list *word);
 /* Like tok_run() in document mode, but only the words whose stem starts
-** with a byte b where keep[b] != 0 are appended (with the positions
-** tok_run() gives them): the others cost no stemming and no copy. */
-int tok_sieve(tok_ctx *t, const char *text, size_t len,
-              const unsigned char keep[256], tok_list *out);
+** with a byte b where f->keep[b] != 0 are appended, with the places
+** tok_run() gives them: the others cost no stemming and no copy.  Where
+** every wanted word has an anchor, only the stretches of text around the
+** anchors are read (tok.c): two tokens' positions then differ as
+** tok_run()'s do when no text was skipped between them, and by 2 or more
+** when some was, as tok_run()'s do then too. */
+int tok_sieve(tok_ctx *t, const char *text, size_t len, const tok_filter *f,
+              tok_list *out);
 void tok_list_free(tok_list *l);
 const char *tok_text(const tok_list *l, size_t i);
 

@@ -88,7 +88,7 @@ struct cns_search {
   cns_search_opts opts;
   term *terms;
   size_t nterms;
-  unsigned char keep[256]; /* first bytes of the terms' tokens (tok_sieve) */
+  tok_filter want;   /* the terms' tokens, for tok_sieve() */
   rx **filter_rx;    /* per plan filter; NULL for non-regex ones */
   char **trigram;    /* per plan filter: note_tri expression for /re/, or NULL */
   char *lazy;        /* per plan filter: a /re/ over the text checked in C
@@ -254,8 +254,7 @@ static int tokenize_terms(cns_search *s) {
     }
     t->prefix = p->terms[i].prefix;
     t->column = p->terms[i].column;
-    for (size_t k = 0; k < t->toks.n; k++)
-      s->keep[(unsigned char)tok_text(&t->toks, k)[0]] = 1;
+    tok_want(&s->want, &t->toks);
     s->nterms++;
   }
   return CNS_OK;
@@ -643,7 +642,7 @@ static int text_ranges(cns_search *s, const note_text *t, rangev *rv,
 static int note_ranges(cns_search *s, const note_text *t, rangev *rv) {
   tok_list doc = {0};
   if (s->nterms) {
-    if (tok_sieve(s->tok, t->body, t->len, s->keep, &doc) != SQLITE_OK) {
+    if (tok_sieve(s->tok, t->body, t->len, &s->want, &doc) != SQLITE_OK) {
       tok_list_free(&doc);
       return cns_dberr(s->h, "tokenize a note");
     }

@@ -133,7 +133,10 @@ static const char *piece[] = {
     "paper", "Papers", "APPLE", "apply", "\xc3\xa9t\xc3\xa9", "\xc3\x89" "cole",
     "\xc3\x9c" "ber", "c++", "C#", "x+y", "+p", "#a", "3.5", "7B-class",
     "e-mail", "a_b", "(paper)", "foo/paper", "\xc2\xa0", " ", "  ", "\t",
-    "\n", "\r\n", "\f", ".", ",", "-", "happy", "happiness", "ran"};
+    "\n", "\r\n", "\f", ".", ",", "-", "happy", "happiness", "ran",
+    "mixed", "Precision", "Pr\xc3\xa9" "cision", "imprecise", "PRECISELY",
+    "makes", "it", "formatting", "ma", "sensibility", "filing", "Files",
+    "---", "**", "\xe2\x80\x94", "don\xe2\x80\x99t"};
 static const size_t np = sizeof piece / sizeof *piece;
 
 /* A text of min to min+span-1 random pieces, from *seed. */
@@ -157,11 +160,11 @@ static void test_sieve(void) {
     tok_list all = {0};
     tok_run(t, text.p, text.len, 0, &all);
     for (size_t k = 0; k < sizeof keeps / sizeof *keeps; k++) {
-      unsigned char keep[256] = {0};
-      for (const char *c = keeps[k]; *c; c++) keep[(unsigned char)*c] = 1;
+      tok_filter f = {0};
+      for (const char *c = keeps[k]; *c; c++) f.keep[(unsigned char)*c] = 1;
       tok_list got = {0};
-      if (tok_sieve(t, text.p, text.len, keep, &got) != SQLITE_OK ||
-          !same_kept(&all, keep, &got))
+      if (tok_sieve(t, text.p, text.len, &f, &got) != SQLITE_OK ||
+          !same_kept(&all, f.keep, &got))
         bad++;
       tok_list_free(&got);
     }
@@ -169,6 +172,129 @@ static void test_sieve(void) {
     buf_free(&text);
   }
   CHECK_INT(bad, 0);
+  tok_close(t);
+}
+
+/* Where the words of w are found in doc, as search.c finds them: each
+** token of a phrase at the position after the last, the last one only
+** a prefix for a prefix word.  Appends (start, end) pairs to *out. */
+static void find_word(const tok_list *doc, const tok_list *w, int prefix,
+                      buf *out) {
+  for (size_t i = 0; i < doc->n; i++) {
+    size_t at = i, k = 0;
+    for (; k < w->n; k++) {
+      int last = prefix && k + 1 == w->n, found = 0;
+      size_t n = w->v[k].text_len;
+      for (size_t j = at; j < doc->n && doc->v[j].pos <= doc->v[i].pos + (int)k; j++)
+        if (doc->v[j].pos == doc->v[i].pos + (int)k &&
+            (last ? doc->v[j].text_len >= n : doc->v[j].text_len == n) &&
+            memcmp(tok_text(doc, j), tok_text(w, k), n) == 0) {
+          at = j;
+          found = 1;
+          break;
+        }
+      if (!found) break;
+    }
+    if (k == w->n) buf_addf(out, "%zu-%zu ", doc->v[i].start, doc->v[at].end);
+  }
+}
+
+/* tok_sieve()'s tokens are some of tok_run()'s, in order, at the same
+** places, and their positions keep tok_run()'s distances, except that two
+** tokens with skipped text between them may be further apart -- but never
+** less than 2 when they were 2 or more apart: no phrase may cross it. */
+static int positions_keep(const tok_list *all, const tok_list *got) {
+  size_t k = 0;
+  int prev = 0;
+  for (size_t i = 0; i < got->n; i++, k++) {
+    while (k < all->n && (all->v[k].start != got->v[i].start ||
+                          all->v[k].end != got->v[i].end ||
+                          strcmp(tok_text(all, k), tok_text(got, i)) != 0))
+      k++;
+    if (k == all->n) return 0;
+    int d = i ? got->v[i].pos - got->v[i - 1].pos : 0;
+    int t = i ? all->v[k].pos - prev : 0;
+    if (d != t && (d < 2 || t < 2)) return 0;
+    prev = all->v[k].pos;
+  }
+  return 1;
+}
+
+/* Mostly ASCII prose, as notes are, with a piece of every kind now and
+** then: a text of 1 to 300 words and spaces. */
+static void prose_text(unsigned *seed, buf *text) {
+  static const char *word[] = {"paper", "mixed", "precision", "makes", "it",
+                               "formatting", "the", "file", "of", "a", "ma",
+                               "Papers", "x", "y", "--", "**"};
+  static const char *gap[] = {" ", " ", " ", "\n", "  ", "\n\n", "\t", " - "};
+  int n = 1 + (int)((*seed = *seed * 1103515245u + 12345u) >> 16) % 300;
+  for (int i = 0; i < n; i++) {
+    *seed = *seed * 1103515245u + 12345u;
+    unsigned r = *seed >> 16;
+    buf_adds(text, r % 16 == 0 ? piece[(r >> 4) % np]
+                               : word[(r >> 4) % (sizeof word / sizeof *word)]);
+    buf_adds(text, gap[(r >> 9) % (sizeof gap / sizeof *gap)]);
+  }
+}
+
+/* With anchors (tok_want), tok_sieve() reads only stretches of the text,
+** and every word, phrase and prefix must still be found exactly where
+** the whole text's tokens find it. */
+static void test_sieve_anchors(void) {
+  static const struct { const char *q; int prefix; } want[] = {
+      {"paper", 0}, {"happiness", 0}, {"precision", 0}, {"mixed precision", 0},
+      {"makes it", 0}, {"it makes", 0}, {"precis", 1}, {"pap", 1},
+      {"file", 0}, {"sensibl", 1}, {"c++", 0}, {"x y", 0}, {"e-mail", 0},
+      {"7B-class", 0}, {"\xc3\xa9t\xc3\xa9", 0}, {"ecole", 0}, {"apply", 0},
+      {"formatting makes it", 0}, {"ma", 1}, {"dont", 0}, {"don t", 0}};
+  size_t nw = sizeof want / sizeof *want;
+  tok_ctx *t;
+  CHECK_INT(tok_open(db, &t), SQLITE_OK);
+  unsigned seed = 777;
+  int bad = 0, skipped = 0;
+  for (int round = 0; round < 3000; round++) {
+    buf text = BUF_INIT;
+    if (round % 2) random_text(&seed, 1, 120, &text);
+    else prose_text(&seed, &text);
+    tok_list all = {0}, words[3] = {{0}};
+    int pre[3];
+    tok_filter f = {0};
+    tok_run(t, text.p, text.len, 0, &all);
+    size_t nq = 1 + (seed >> 8) % 3;
+    for (size_t q = 0; q < nq; q++) {
+      seed = seed * 1103515245u + 12345u;
+      size_t k = (seed >> 16) % nw;
+      tok_run(t, want[k].q, strlen(want[k].q), 1, &words[q]);
+      pre[q] = want[k].prefix;
+      tok_want(&f, &words[q]);
+    }
+    tok_list got = {0};
+    buf expect = BUF_INIT, found = BUF_INIT;
+    CHECK_INT(tok_sieve(t, text.p, text.len, &f, &got), SQLITE_OK);
+    for (size_t q = 0; q < nq; q++) {
+      find_word(&all, &words[q], pre[q], &expect);
+      find_word(&got, &words[q], pre[q], &found);
+      buf_addc(&expect, '|');
+      buf_addc(&found, '|');
+    }
+    if (strcmp(buf_str(&expect), buf_str(&found)) != 0 ||
+        !positions_keep(&all, &got))
+      bad++;
+    tok_filter fw = f;
+    tok_list every = {0};
+    fw.whole = 1;
+    CHECK_INT(tok_sieve(t, text.p, text.len, &fw, &every), SQLITE_OK);
+    if (got.n < every.n) skipped++;
+    tok_list_free(&every);
+    for (size_t q = 0; q < nq; q++) tok_list_free(&words[q]);
+    tok_list_free(&got);
+    tok_list_free(&all);
+    buf_free(&expect);
+    buf_free(&found);
+    buf_free(&text);
+  }
+  CHECK_INT(bad, 0);
+  CHECK(skipped > 300); /* the anchors did leave text out */
   tok_close(t);
 }
 
@@ -281,6 +407,7 @@ int main(void) {
   test_offsets();
   test_findable();
   test_sieve();
+  test_sieve_anchors();
   test_tape();
   sqlite3_close(db);
   return check_done("test_tok");
