@@ -180,14 +180,15 @@ void tok_close(tok_ctx *t);
 int tok_run(tok_ctx *t, const char *text, size_t len, int query,
             tok_list *out);
 /* What a search wants tok_sieve() to find in a note: the tokens of some
-** words (tok_want() adds each word, or phrase, or prefix: its tokens from
-** tok_run() in query mode).  A zeroed tok_filter wants nothing; set keep[] by hand to want
-** every word whose stem starts with a kept byte, in the whole text. */
+** words (tok_want() adds each word, phrase or prefix: its tokens from
+** tok_run() in query mode).  A zeroed tok_filter wants nothing; with
+** keep[] set by hand, it wants every word whose stem starts with a kept
+** byte, anywhere in the text. */
 #define TOK_ANCHORS 8
 #define TOK_ANCHOR_MAX 16
 typedef struct tok_filter {
   unsigned char keep[256];  /* first bytes of the wanted stems */
-  unsigned char first[256]; /* bytes an anchor or a non-ASCII char starts with */
+  unsigned char first[256]; /* bytes an anchor may start with, and >= 0x80 */
   int whole;                /* some word has no anchor: read all the text */
   int reach;                /* a phrase's tokens less one (see tok.c) */
   size_t nanchor;
