@@ -404,7 +404,10 @@ void tok_want(tok_filter *f, const tok_list *word) {
     if (i == a && a > best) best = a, at = k;
   }
   if ((int)word->n - 1 > f->reach) f->reach = (int)word->n - 1;
-  if (best < 2 || f->nanchor == TOK_ANCHORS) {
+  /* OR 0x20 must leave an anchor's first byte alone (next_anchor()): so
+  ** it does for a letter, a digit, '+' and '#', which tokens start with */
+  if (best < 2 || f->nanchor == TOK_ANCHORS ||
+      (tok_text(word, at)[0] | 0x20) != tok_text(word, at)[0]) {
     f->whole = 1;
     return;
   }
@@ -443,11 +446,32 @@ static int anchored(const tok_filter *f, const char *p, size_t at,
   return 0;
 }
 
-/* The next byte from at on that starts an anchor or is not ASCII, or len. */
+/* Might one of the 8 bytes at p start an anchor, or not be ASCII?  OR
+** 0x20 lowercases a letter (and leaves an anchor's first byte as it is:
+** tok_want()), and a byte equal to c turns zero under XOR, which the
+** classic has-a-zero-byte test finds. */
+static int block_may_hold(const tok_filter *f, const char *p) {
+  const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+  uint64_t x;
+  memcpy(&x, p, 8);
+  uint64_t hit = x & high, low = x | (ones * 0x20);
+  for (size_t i = 0; i < f->nanchor; i++) {
+    uint64_t y = low ^ (ones * (unsigned char)f->anchor[i][0]);
+    hit |= (y - ones) & ~y & high;
+  }
+  return hit != 0;
+}
+
+/* The next byte from at on that starts an anchor or is not ASCII, or len.
+** Eight bytes at a time where none can: in a long page an anchor's first
+** letter is often rare. */
 static size_t next_anchor(const tok_filter *f, const char *p, size_t at,
                           size_t len) {
-  for (; at < len; at++)
-    if (f->first[(unsigned char)p[at]] && anchored(f, p, at, len)) return at;
+  while (at < len) {
+    while (len - at >= 8 && !block_may_hold(f, p + at)) at += 8;
+    for (size_t end = len - at >= 8 ? at + 8 : len; at < end; at++)
+      if (f->first[(unsigned char)p[at]] && anchored(f, p, at, len)) return at;
+  }
   return len;
 }
 

@@ -1283,7 +1283,7 @@ static void page_snippet(cns_search *s, hitrec *r, const char *body,
   tok_list doc = {0};
   rangev rv = {0};
   size_t scan = len < VIA_SNIPPET_SCAN ? len : VIA_SNIPPET_SCAN;
-  if (tok_run(s->tok, body, scan, 0, &doc) == SQLITE_OK)
+  if (tok_sieve(s->tok, body, scan, &s->want, &doc) == SQLITE_OK)
     for (size_t i = 0; i < s->nterms; i++)
       term_ranges(&doc, &s->terms[i], (int)i, &rv);
   tok_list_free(&doc);
