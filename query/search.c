@@ -1265,7 +1265,7 @@ static char *page_sql(const cns_search *s) {
   buf_addf(&sql,
            "SELECT n.id, n.path, n.title, n.date, bm25(page_fts, %g, %g, %g, "
            "%g), k.line, k.col, coalesce(k.text, k.target), p.url, p.title, "
-           "p.body, "
+           "p.id, "
            "(SELECT heading FROM section WHERE note = n.id AND ord = k.section) "
            "FROM page_fts JOIN page p ON p.id = page_fts.rowid "
            "JOIN link k ON k.thash = cns_thash(p.url) AND k.target = p.url "
@@ -1299,7 +1299,16 @@ static void page_snippet(cns_search *s, hitrec *r, const char *body,
   free(rv.v);
 }
 
-static void via_hit(cns_search *s, sqlite3_stmt *st, const noterow *n) {
+/* A via hit for the page row st is on; its text is read only now (a
+** page may be large, and the ranked query need not sort it along). */
+static int via_hit(cns_search *s, sqlite3_stmt *st, sqlite3_stmt *body_st,
+                   const noterow *n) {
+  sqlite3_bind_int64(body_st, 1, sqlite3_column_int64(st, 10));
+  int step = sqlite3_step(body_st);
+  if (step != SQLITE_ROW && step != SQLITE_DONE) {
+    sqlite3_reset(body_st);
+    return cns_dberr(s->h, "read a page");
+  }
   hitrec *r = new_hit(s, n, n->score);
   const char *text = (const char *)sqlite3_column_text(st, 7);
   const char *head = (const char *)sqlite3_column_text(st, 11);
@@ -1311,12 +1320,16 @@ static void via_hit(cns_search *s, sqlite3_stmt *st, const noterow *n) {
   const char *pt = (const char *)sqlite3_column_text(st, 9);
   r->via_title = pt ? cns_xstrdup(pt) : NULL;
   r->heading = cns_xstrdup(head ? head : "");
-  const char *body = (const char *)sqlite3_column_blob(st, 10);
-  size_t len = (size_t)sqlite3_column_bytes(st, 10);
-  page_snippet(s, r, body ? body : "", body ? len : 0);
+  const char *body = step == SQLITE_ROW
+                         ? (const char *)sqlite3_column_blob(body_st, 0)
+                         : NULL;
+  size_t len = body ? (size_t)sqlite3_column_bytes(body_st, 0) : 0;
+  page_snippet(s, r, body ? body : "", len);
+  sqlite3_reset(body_st);
   if (s->opts.explain)
     r->explain = cns_xasprintf("via a linked page: page bm25 %.3f x %.2f",
                                n->score / VIA_FACTOR, VIA_FACTOR);
+  return CNS_OK;
 }
 
 /* Does any page have text (a row in page_fts)?  Most indexes hold none
@@ -1338,10 +1351,14 @@ static int run_linked(cns_search *s, seen *done) {
   int any = 0, rc = any_page_text(s, &any), step;
   if (rc || !any) return rc;
   char *sql = page_sql(s);
-  sqlite3_stmt *st;
+  sqlite3_stmt *st, *body_st;
   rc = prepare(s, &st, sql);
   free(sql);
   if (rc) return rc;
+  if ((rc = prepare(s, &body_st, "SELECT body FROM page WHERE id=?"))) {
+    sqlite3_finalize(st);
+    return rc;
+  }
   sqlite3_bind_text(st, 1, s->plan->match, -1, SQLITE_STATIC);
   bind_filters(s, st, 0);
   while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1357,10 +1374,11 @@ static int run_linked(cns_search *s, seen *done) {
       continue;
     }
     if (!could_place(s, 0, n.score)) break;
-    via_hit(s, st, &n);
+    rc = via_hit(s, st, body_st, &n);
   }
   if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = query_error(s);
   sqlite3_finalize(st);
+  sqlite3_finalize(body_st);
   return rc;
 }
 

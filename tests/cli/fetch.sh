@@ -195,6 +195,15 @@ expect_match "$OUT" '(^|/)web.md:3:3:' "the hit is the line and column of the li
 run "$BIN" --no-update --json zebrafinch
 expect_match "$OUT" '"via":\{"url":"http://127.0.0.1:[0-9]+/page.html","title":"Quokka Systems & Friends","anchor":"page"\}' "--json carries via"
 expect_match "$OUT" '"snippet":"[^"]*zebrafinch' "the snippet comes from the page"
+marked=$(printf '%s\n' "$OUT" | python3 -c 'import json, sys
+seen = set()
+for line in sys.stdin:
+    o = json.loads(line)
+    if o.get("via"):
+        s = o["snippet"].encode()
+        seen.add(" ".join(s[a:b].decode() for a, b in o["matches"]))
+print(" | ".join(sorted(seen)))')
+expect_eq "$marked" "zebrafinch" "each via hit's snippet marks the page's word"
 run "$BIN" --no-update --color=never zebrafinch
 expect_match "$OUT" '\(via http://127.0.0.1:[0-9]+/page.html\)' "human output says via"
 run "$BIN" --no-update --no-linked zebrafinch
