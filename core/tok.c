@@ -391,6 +391,20 @@ static int sieve_span(sieve_ctx *v, const char *text, size_t s, size_t e) {
 ** between them are read as one (the text between may hold no token, and
 ** a phrase may then cross it); otherwise the skipped text held a token,
 ** so positions jump by one more there, and no phrase can cross. */
+/* The offset of a's rarest byte in English text, which the scan for a
+** looks for (the first of equals). */
+static size_t rarest(const char *a, size_t n) {
+  static const char common[] = "etaoinshrdlcumwfgypbvkjxqz"; /* most first */
+  size_t best = 0;
+  int most = -1;
+  for (size_t i = 0; i < n; i++) {
+    const char *c = strchr(common, a[i]);
+    int r = c && a[i] ? (int)(c - common) : (int)sizeof common;
+    if (r > most) most = r, best = i;
+  }
+  return best;
+}
+
 void tok_want(tok_filter *f, const tok_list *word) {
   size_t best = 0, at = 0;
   for (size_t k = 0; k < word->n; k++) {
@@ -404,10 +418,7 @@ void tok_want(tok_filter *f, const tok_list *word) {
     if (i == a && a > best) best = a, at = k;
   }
   if ((int)word->n - 1 > f->reach) f->reach = (int)word->n - 1;
-  /* OR 0x20 must leave an anchor's first byte alone (next_anchor()): so
-  ** it does for a letter, a digit, '+' and '#', which tokens start with */
-  if (best < 2 || f->nanchor == TOK_ANCHORS ||
-      (tok_text(word, at)[0] | 0x20) != tok_text(word, at)[0]) {
+  if (best < 2 || f->nanchor == TOK_ANCHORS) {
     f->whole = 1;
     return;
   }
@@ -416,10 +427,18 @@ void tok_want(tok_filter *f, const tok_list *word) {
   a[best] = 0;
   for (size_t i = 0; i < f->nanchor; i++)
     if (strcmp(f->anchor[i], a) == 0) return;
+  size_t key = rarest(a, best);
+  /* OR 0x20 must leave the key byte alone (block_may_hold()): so it does
+  ** for a lowercase letter, a digit, '+' and '#', all a token holds */
+  if ((a[key] | 0x20) != a[key]) {
+    f->whole = 1;
+    return;
+  }
+  f->key[f->nanchor] = key;
   f->alen[f->nanchor++] = best;
-  f->first[(unsigned char)a[0]] = 1;
-  if (a[0] >= 'a' && a[0] <= 'z') f->first[(unsigned char)a[0] - 32] = 1;
-  for (int c = 0x80; c < 0x100; c++) f->first[c] = 1;
+  f->scan[(unsigned char)a[key]] = 1;
+  if (a[key] >= 'a' && a[key] <= 'z') f->scan[(unsigned char)a[key] - 32] = 1;
+  for (int c = 0x80; c < 0x100; c++) f->scan[c] = 1;
 }
 
 static int is_space(unsigned char c) {
@@ -430,14 +449,16 @@ static int is_alnum(unsigned char c) {
   return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
 }
 
+/* Is the byte at p[at] part of an anchor (found by its key byte), or not
+** ASCII? */
 static int anchored(const tok_filter *f, const char *p, size_t at,
                     size_t len) {
   if ((unsigned char)p[at] >= 0x80) return 1;
   for (size_t i = 0; i < f->nanchor; i++) {
-    size_t n = f->alen[i], k = 0;
-    if (n > len - at) continue;
+    size_t n = f->alen[i], k = 0, s = at - f->key[i];
+    if (at < f->key[i] || n > len - s) continue;
     for (; k < n; k++) {
-      unsigned char c = (unsigned char)p[at + k];
+      unsigned char c = (unsigned char)p[s + k];
       if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)f->anchor[i][k])
         break;
     }
@@ -446,8 +467,8 @@ static int anchored(const tok_filter *f, const char *p, size_t at,
   return 0;
 }
 
-/* Might one of the 8 bytes at p start an anchor, or not be ASCII?  OR
-** 0x20 lowercases a letter (and leaves an anchor's first byte as it is:
+/* Might one of the 8 bytes at p be an anchor's key byte, or not ASCII?
+** OR 0x20 lowercases a letter (and leaves a key byte as it is:
 ** tok_want()), and a byte equal to c turns zero under XOR, which the
 ** classic has-a-zero-byte test finds. */
 static int block_may_hold(const tok_filter *f, const char *p) {
@@ -456,21 +477,21 @@ static int block_may_hold(const tok_filter *f, const char *p) {
   memcpy(&x, p, 8);
   uint64_t hit = x & high, low = x | (ones * 0x20);
   for (size_t i = 0; i < f->nanchor; i++) {
-    uint64_t y = low ^ (ones * (unsigned char)f->anchor[i][0]);
+    uint64_t y = low ^ (ones * (unsigned char)f->anchor[i][f->key[i]]);
     hit |= (y - ones) & ~y & high;
   }
   return hit != 0;
 }
 
-/* The next byte from at on that starts an anchor or is not ASCII, or len.
-** Eight bytes at a time where none can: in a long page an anchor's first
-** letter is often rare. */
+/* The next byte from at on that is in an anchor or is not ASCII, or len.
+** An anchor is looked for by its rarest letter (tok_want()), eight bytes
+** at a time where none of the keys can be. */
 static size_t next_anchor(const tok_filter *f, const char *p, size_t at,
                           size_t len) {
   while (at < len) {
     while (len - at >= 8 && !block_may_hold(f, p + at)) at += 8;
     for (size_t end = len - at >= 8 ? at + 8 : len; at < end; at++)
-      if (f->first[(unsigned char)p[at]] && anchored(f, p, at, len)) return at;
+      if (f->scan[(unsigned char)p[at]] && anchored(f, p, at, len)) return at;
   }
   return len;
 }

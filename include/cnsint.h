@@ -188,12 +188,13 @@ int tok_run(tok_ctx *t, const char *text, size_t len, int query,
 #define TOK_ANCHOR_MAX 16
 typedef struct tok_filter {
   unsigned char keep[256];  /* first bytes of the wanted stems */
-  unsigned char first[256]; /* bytes an anchor may start with, and >= 0x80 */
+  unsigned char scan[256];  /* the anchors' key bytes (either case), >= 0x80 */
   int whole;                /* some word has no anchor: read all the text */
   int reach;                /* a phrase's tokens less one (see tok.c) */
   size_t nanchor;
   char anchor[TOK_ANCHORS][TOK_ANCHOR_MAX]; /* lowercase ASCII */
   size_t alen[TOK_ANCHORS];
+  size_t key[TOK_ANCHORS];  /* where each anchor's rarest byte is */
 } tok_filter;
 void tok_want(tok_filter *f, const tok_list *word);
 /* Like tok_run() in document mode, but only the words whose stem starts
