@@ -368,6 +368,20 @@ static int sieve_span(sieve_ctx *v, const char *text, size_t s, size_t e) {
                                   text + s, (int)(e - s), sieve_word);
 }
 
+/* The offset of a's rarest byte in English text, which the scan for a
+** looks for (the first of equals). */
+static size_t rarest(const char *a, size_t n) {
+  static const char common[] = "etaoinshrdlcumwfgypbvkjxqz"; /* most first */
+  size_t best = 0;
+  int most = -1;
+  for (size_t i = 0; i < n; i++) {
+    const char *c = strchr(common, a[i]);
+    int r = c && a[i] ? (int)(c - common) : (int)sizeof common;
+    if (r > most) most = r, best = i;
+  }
+  return best;
+}
+
 /* Anchors.  A word's stem keeps the word's own beginning: porter rewrites
 ** only the last letters, and what it writes in their place ("sensibility"
 ** -> "sensibl", "filing" -> "file") differs from the folded word in the
@@ -390,21 +404,9 @@ static int sieve_span(sieve_ctx *v, const char *text, size_t s, size_t e) {
 ** every token within reach.  Two stretches with no ASCII letter or digit
 ** between them are read as one (the text between may hold no token, and
 ** a phrase may then cross it); otherwise the skipped text held a token,
-** so positions jump by one more there, and no phrase can cross. */
-/* The offset of a's rarest byte in English text, which the scan for a
-** looks for (the first of equals). */
-static size_t rarest(const char *a, size_t n) {
-  static const char common[] = "etaoinshrdlcumwfgypbvkjxqz"; /* most first */
-  size_t best = 0;
-  int most = -1;
-  for (size_t i = 0; i < n; i++) {
-    const char *c = strchr(common, a[i]);
-    int r = c && a[i] ? (int)(c - common) : (int)sizeof common;
-    if (r > most) most = r, best = i;
-  }
-  return best;
-}
-
+** so positions jump by one more there, and no phrase can cross.  The
+** scan looks for an anchor by its rarest letter (its key), eight bytes at
+** a time, and checks the whole anchor around each one it meets. */
 void tok_want(tok_filter *f, const tok_list *word) {
   size_t best = 0, at = 0;
   for (size_t k = 0; k < word->n; k++) {
