@@ -153,13 +153,19 @@ static int pragma_int(sqlite3 *db, const char *sql, int *out) {
   return rc == SQLITE_DONE ? frc : rc;
 }
 
+/* The folder path is in, as a path to open (the caller frees it). */
+static char *folder_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return cns_xstrdup(".");
+  if (slash == path) return cns_xstrdup("/");
+  return cns_xstrndup(path, (size_t)(slash - path));
+}
+
 /* Say so when the index (or its folder, where SQLite keeps its WAL) is
 ** read-only; 0 when that is not the trouble. */
 static int not_writable(cns *h) {
-  char *dir = cns_xstrdup(h->index_path), *slash = strrchr(dir, '/');
-  if (slash) *slash = 0;
-  const char *d = slash ? (dir[0] ? dir : "/") : ".";
-  int ro = access(h->index_path, W_OK) != 0 || access(d, W_OK) != 0;
+  char *dir = folder_of(h->index_path);
+  int ro = access(h->index_path, W_OK) != 0 || access(dir, W_OK) != 0;
   if (ro)
     cns_seterr(h, CNS_EIO, "cannot write index '%s': %s is read-only; use "
                "--no-update, or --index to put the index elsewhere",
@@ -341,10 +347,8 @@ static void fresh_discard(cns *h) {
 }
 
 static int fsync_folder(const char *path) {
-  char *dir = cns_xstrdup(path), *slash = strrchr(dir, '/');
-  if (slash) *slash = 0;
-  int fd = open(slash ? (slash == dir ? "/" : dir) : ".",
-                O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char *dir = folder_of(path);
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
   if (fd >= 0) close(fd);
   free(dir);

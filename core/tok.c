@@ -443,14 +443,6 @@ void tok_want(tok_filter *f, const tok_list *word) {
   for (int c = 0x80; c < 0x100; c++) f->scan[c] = 1;
 }
 
-static int is_space(unsigned char c) {
-  return c == ' ' || (c >= '\t' && c <= '\r');
-}
-
-static int is_alnum(unsigned char c) {
-  return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
-}
-
 /* Is the byte at p[at] part of an anchor (found by its key byte), or not
 ** ASCII? */
 static int anchored(const tok_filter *f, const char *p, size_t at,
@@ -504,25 +496,25 @@ static size_t next_anchor(const tok_filter *f, const char *p, size_t at,
 static void widen(const char *p, size_t len, size_t floor, int reach,
                   size_t at, size_t *s, size_t *e, size_t *run) {
   size_t a = at, b = at;
-  while (a > floor && !is_space((unsigned char)p[a - 1])) a--;
-  while (b < len && !is_space((unsigned char)p[b])) b++;
+  while (a > floor && !cns_ascii_space((unsigned char)p[a - 1])) a--;
+  while (b < len && !cns_ascii_space((unsigned char)p[b])) b++;
   *run = b;
   for (int n = 0; n < reach && a > floor;) {
     size_t r = a;
-    while (r > floor && is_space((unsigned char)p[r - 1])) r--;
+    while (r > floor && cns_ascii_space((unsigned char)p[r - 1])) r--;
     size_t q = r;
-    while (q > floor && !is_space((unsigned char)p[q - 1])) q--;
+    while (q > floor && !cns_ascii_space((unsigned char)p[q - 1])) q--;
     for (size_t i = q; i < r; i++)
-      if (is_alnum((unsigned char)p[i])) { n++; break; }
+      if (cns_ascii_alnum((unsigned char)p[i])) { n++; break; }
     a = q;
   }
   for (int n = 0; n < reach && b < len;) {
     size_t q = b;
-    while (q < len && is_space((unsigned char)p[q])) q++;
+    while (q < len && cns_ascii_space((unsigned char)p[q])) q++;
     size_t r = q;
-    while (r < len && !is_space((unsigned char)p[r])) r++;
+    while (r < len && !cns_ascii_space((unsigned char)p[r])) r++;
     for (size_t i = q; i < r; i++)
-      if (is_alnum((unsigned char)p[i])) { n++; break; }
+      if (cns_ascii_alnum((unsigned char)p[i])) { n++; break; }
     b = r;
   }
   *s = a;
@@ -531,7 +523,7 @@ static void widen(const char *p, size_t len, size_t floor, int reach,
 
 static int any_alnum(const char *p, size_t s, size_t e) {
   for (; s < e; s++)
-    if (is_alnum((unsigned char)p[s])) return 1;
+    if (cns_ascii_alnum((unsigned char)p[s])) return 1;
   return 0;
 }
 

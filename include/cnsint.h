@@ -179,6 +179,15 @@ void tok_close(tok_ctx *t);
 ** *out; the caller frees with tok_list_free().  Returns an SQLite code. */
 int tok_run(tok_ctx *t, const char *text, size_t len, int query,
             tok_list *out);
+/* ASCII byte classes shared by the tokenizing code (tok.c, md.c,
+** qparse.c): spaces end every token, letters and digits are in one. */
+static inline int cns_ascii_space(int c) {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+static inline int cns_ascii_alnum(int c) {
+  return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
 /* What a search wants tok_sieve() to find in a note: the tokens of some
 ** words (tok_want() adds each word, phrase or prefix: its tokens from
 ** tok_run() in query mode).  A zeroed tok_filter wants nothing; with

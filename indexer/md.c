@@ -106,10 +106,6 @@ static void lm_seek(const linemap *lm, lcur *c, size_t off) {
 }
 
 /* ------------------------------------------------------------ plain text */
-static int is_space(int c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-         c == '\v';
-}
 
 static int is_alpha(int c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -191,8 +187,8 @@ static char *attr_str(const MD_ATTRIBUTE *a) {
 /* s[0..n) without surrounding white space, at most max bytes, not cut
 ** inside a UTF-8 sequence; caller frees with free(). */
 static char *trimmed(const char *s, size_t n, size_t max) {
-  while (n && is_space((unsigned char)*s)) s++, n--;
-  while (n && is_space((unsigned char)s[n - 1])) n--;
+  while (n && cns_ascii_space((unsigned char)*s)) s++, n--;
+  while (n && cns_ascii_space((unsigned char)s[n - 1])) n--;
   if (n > max) {
     n = max;
     while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
@@ -209,13 +205,13 @@ typedef struct tagv {
 /* Add one tag: leading '#' and quotes dropped, ASCII lower-cased, inner
 ** white space turned into '-' so the space-separated list stays sound. */
 static void tag_add(tagv *tv, const char *s, size_t n) {
-  while (n && is_space((unsigned char)*s)) s++, n--;
-  while (n && is_space((unsigned char)s[n - 1])) n--;
+  while (n && cns_ascii_space((unsigned char)*s)) s++, n--;
+  while (n && cns_ascii_space((unsigned char)s[n - 1])) n--;
   if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) s++, n -= 2;
   while (n && *s == '#') s++, n--;
   char *t = cns_xstrndup(s, n);
   for (char *p = t; *p; p++)
-    *p = is_space((unsigned char)*p) ? '-'
+    *p = cns_ascii_space((unsigned char)*p) ? '-'
          : (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
   if (!*t) {
     free(t);
@@ -308,14 +304,14 @@ static void fm_tags(tagv *tv, const char *s, size_t n) {
   comma = comma || memchr(s, ',', n) != NULL;
   size_t i = 0;
   while (i < n) {
-    while (i < n && (is_space((unsigned char)s[i]) || s[i] == ',')) i++;
+    while (i < n && (cns_ascii_space((unsigned char)s[i]) || s[i] == ',')) i++;
     if (i == n) break;
     size_t j = i + 1;
     if (s[i] == '"' || s[i] == '\'') {
       while (j < n && s[j] != s[i]) j++;
       if (j < n) j++;
     } else {
-      while (j < n && s[j] != ',' && (comma || !is_space((unsigned char)s[j])))
+      while (j < n && s[j] != ',' && (comma || !cns_ascii_space((unsigned char)s[j])))
         j++;
     }
     tag_add(tv, s + i, j - i);
@@ -590,7 +586,7 @@ static int tag_byte(int c) {
 /* '#' opens a tag after white space, the start of the body or an opening
 ** bracket, quote or emphasis mark; never after a word or '/' (URLs). */
 static int tag_boundary(int c) {
-  return is_space(c) || (c && strchr("([{\"'*_~", c));
+  return cns_ascii_space(c) || (c && strchr("([{\"'*_~", c));
 }
 
 /* Find #tags in normal text s[0..n), found at note offset off (SIZE_MAX:

@@ -144,15 +144,8 @@ typedef struct parser {
 
 /* ------------------------------------------------------------ bytes */
 
-static int is_space(int c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-         c == '\f' || c == 0;
-}
+static int is_space(int c) { return cns_ascii_space(c) || c == 0; }
 
-static int is_alnum(int c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-         (c >= 'A' && c <= 'Z');
-}
 
 /* Decode one UTF-8 sequence from s[0..n), n >= 1.  Returns its length;
 ** *cp is UINT32_MAX for an invalid byte (length 1). */
@@ -183,7 +176,7 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp) {
 ** (no Unicode tables here): the punctuation and symbol blocks users
 ** actually type are separators, everything else counts as a letter. */
 static int is_token_cp(uint32_t c) {
-  if (c < 0x80) return is_alnum((int)c);
+  if (c < 0x80) return cns_ascii_alnum((int)c);
   if (c == UINT32_MAX) return 0;
   if (c <= 0xbf)
     return c == 0xaa || c == 0xb2 || c == 0xb3 || c == 0xb5 || c == 0xb9 ||
@@ -556,7 +549,7 @@ static char *literal_pattern(const char *s, size_t n) {
   buf b = BUF_INIT;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)(s[i] ? s[i] : ' ');
-    if (c < 0x80 && !is_alnum(c)) buf_addc(&b, '\\');
+    if (c < 0x80 && !cns_ascii_alnum(c)) buf_addc(&b, '\\');
     buf_addc(&b, c);
   }
   return buf_detach(&b);

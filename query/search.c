@@ -461,6 +461,19 @@ static void term_ranges(const tok_list *doc, const term *t, int ti,
   }
 }
 
+/* Where the query's words are in text (a note's or a page's), added to
+** rv; an SQLite code. */
+static int word_ranges(cns_search *s, const char *text, size_t len,
+                       rangev *rv) {
+  tok_list doc = {0};
+  int rc = tok_sieve(s->tok, text, len, &s->want, &doc);
+  if (rc == SQLITE_OK)
+    for (size_t i = 0; i < s->nterms; i++)
+      term_ranges(&doc, &s->terms[i], (int)i, rv);
+  tok_list_free(&doc);
+  return rc;
+}
+
 /* Every match of r in body as a range (the first 100,000).  A regex that
 ** gives up (its match limit) is an error, with regexp()'s message. */
 static int regex_ranges(cns_search *s, rx *r, const char *body, size_t len,
@@ -640,15 +653,9 @@ static int text_ranges(cns_search *s, const note_text *t, rangev *rv,
 /* Every place in the note that answers the query (rv holds the
 ** text_ranges() already), sorted by offset. */
 static int note_ranges(cns_search *s, const note_text *t, rangev *rv) {
-  tok_list doc = {0};
   if (s->nterms) {
-    if (tok_sieve(s->tok, t->body, t->len, &s->want, &doc) != SQLITE_OK) {
-      tok_list_free(&doc);
+    if (word_ranges(s, t->body, t->len, rv) != SQLITE_OK)
       return cns_dberr(s->h, "tokenize a note");
-    }
-    for (size_t i = 0; i < s->nterms; i++)
-      term_ranges(&doc, &s->terms[i], (int)i, rv);
-    tok_list_free(&doc);
     column_filter(s, t, rv);
   }
   for (size_t i = 0; i < s->plan->nfilters; i++) {
@@ -1280,13 +1287,9 @@ static char *page_sql(const cns_search *s) {
 /* The snippet of a via hit: the page's text around the query's words. */
 static void page_snippet(cns_search *s, hitrec *r, const char *body,
                          size_t len) {
-  tok_list doc = {0};
   rangev rv = {0};
   size_t scan = len < VIA_SNIPPET_SCAN ? len : VIA_SNIPPET_SCAN;
-  if (tok_sieve(s->tok, body, scan, &s->want, &doc) == SQLITE_OK)
-    for (size_t i = 0; i < s->nterms; i++)
-      term_ranges(&doc, &s->terms[i], (int)i, &rv);
-  tok_list_free(&doc);
+  word_ranges(s, body, scan, &rv); /* on failure: a snippet unmarked */
   if (rv.n > 1) qsort(rv.v, rv.n, sizeof *rv.v, by_start);
   snip_range *sr = cns_xmalloc((rv.n + 1) * sizeof *sr);
   for (size_t i = 0; i < rv.n; i++) sr[i] = (snip_range){rv.v[i].start, rv.v[i].end};
