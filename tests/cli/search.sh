@@ -147,6 +147,13 @@ for q in zqword 'zqword alpha' 'zqword OR zqother' '"zqword zqword"' 'zqw*' \
     run "$BIN" -C "$R" --no-update -l -n 0 -- "$q"
     [ "$lim" = 0 ] || OUT=$(printf '%s\n' "$OUT" | head -n "$lim")
     expect_eq "$limited" "$OUT" "'$q' -l -n $lim: the first notes of the whole list"
+    # a limited search reads only the rows that could place a hit
+    # (search.c, tier_rows()): it shows the first hits of the whole list
+    run "$BIN" -C "$R" --no-update --vimgrep -n $lim -- "$q"
+    limited=$OUT
+    run "$BIN" -C "$R" --no-update --vimgrep -n 0 -- "$q"
+    [ "$lim" = 0 ] || OUT=$(printf '%s\n' "$OUT" | head -n "$lim")
+    expect_eq "$limited" "$OUT" "'$q' -n $lim: the first hits of the whole list"
   done
   run "$BIN" -C "$R" --no-update --json -n 0 -- "$q"
   printf '%s\n' "$OUT" | python3 -c '
@@ -154,6 +161,19 @@ import json, sys
 s = [json.loads(l)["score"] for l in sys.stdin if l.strip()]
 sys.exit(0 if len(s) > 20 and all(a >= b for a, b in zip(s, s[1:])) else 1)'
   [ $? -eq 0 ] && pass || fail "'$q': more than 20 hits, scores never rise"
+done
+
+# The fallback tier skips the notes the first tier took, so it may read
+# that many rows more (tier_rows()); four notes hold all the words here,
+# and the fallback fills the rest of the limit with notes holding some.
+q='zqother (41 OR 42 OR 43 OR 44)'
+run "$BIN" -C "$R" --no-update --explain -n 10 -- "$q"
+expect_match "$OUT" "tier 1;" "'$q': the fallback tier runs"
+run "$BIN" -C "$R" --no-update --vimgrep -n 50 -- "$q"
+whole=$OUT
+for lim in 10 12; do
+  run "$BIN" -C "$R" --no-update --vimgrep -n $lim -- "$q"
+  expect_eq "$OUT" "$(printf '%s\n' "$whole" | head -n $lim)" "'$q' -n $lim: the first hits of -n 50, fallback included"
 done
 
 finish
