@@ -54,7 +54,7 @@ static const option options[] = {
     {0, "no-update", ARG_NONE, OFF(no_update), NULL, "search the index as it is, without checking the notes for changes"},
     {0, "rebuild", ARG_NONE, OFF(rebuild), NULL, "with 'index': drop the index and build it again"},
     {'q', "quiet", ARG_NONE, OFF(quiet), NULL, "with index, fetch and watch: print nothing but errors"},
-    {0, "idle", ARG_STR, OFF(idle), "TIME", "with 'watch': stop after TIME (90s, 30m, 2h) without a search"},
+    {0, "idle", ARG_STR, OFF(idle), "TIME", "with 'watch': stop after TIME (90s, 30m, 2h, 7d) without a search"},
     {0, "jobs", ARG_LONG, OFF(jobs), "N", "with 'fetch': downloads at once (default 8; at most 2 per site)"},
     {0, "refresh", ARG_NONE, OFF(refresh), NULL, "with 'fetch': fetch every linked page again, revalidating"},
     {0, "max-age", ARG_LONG, OFF(max_age), "DAYS", "with 'fetch': fetch again pages older than DAYS days"},

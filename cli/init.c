@@ -39,9 +39,9 @@ static const char config_text[] =
     "# After walking a folder of 20,000 notes or more, a search leaves\n"
     "# `cnsearch watch` running in the background, so the next one need not\n"
     "# walk (auto); always, or never.  It stops after watch.idle without a\n"
-    "# search (90s, 30m, 2h).\n"
+    "# search (90s, 30m, 2h, 7d).\n"
     "# watch = auto\n"
-    "# watch.idle = 30m\n";
+    "# watch.idle = 7d\n";
 
 static int write_new(const char *path, const char *text) {
   FILE *f = fopen(path, "wx");

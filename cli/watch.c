@@ -21,7 +21,7 @@ int cli_watch(const opts *o) {
   cns *h;
   long idle = o->idle ? cfg_duration(o->idle) : 0;
   if (o->idle && !idle)
-    cli_die_usage("--idle wants a time such as 90s, 30m or 2h, not '%s'",
+    cli_die_usage("--idle wants a time such as 90s, 30m, 2h or 7d, not '%s'",
                   o->idle);
   if (cli_open(o, CNS_OPEN_CREATE, &h)) return EXIT_ERROR;
   if (!o->quiet) fprintf(stderr, "cnsearch: watching '%s' (Ctrl-C to stop)\n", h->root);

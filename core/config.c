@@ -13,8 +13,8 @@
 **   limit = 20                         default number of hits
 **   watch = auto                       start a background `cnsearch watch`:
 **                                      auto (large folders), always, never
-**   watch.idle = 30m                   its life without searches (s, m, h;
-**                                      a bare number is minutes)
+**   watch.idle = 7d                    its life without searches (s, m, h,
+**                                      d; a bare number is minutes)
 **
 ** A line that is not one of these is an error naming the file and line,
 ** so a typo never silently changes what is indexed.  cfg_default() gives
@@ -40,7 +40,7 @@ void cfg_default(cns_config *c) {
   c->snippet = 160;
   c->limit = 20;
   c->watch = CFG_WATCH_AUTO;
-  c->watch_idle = 30 * 60;
+  c->watch_idle = 7 * 24 * 3600;
 }
 
 void cfg_add(char ***v, size_t *n, const char *s) {
@@ -95,7 +95,8 @@ long cfg_duration(const char *v) {
   errno = 0;
   long n = strtol(v, &end, 10);
   long unit = !*end ? 60 : strcmp(end, "s") == 0 ? 1
-              : strcmp(end, "m") == 0 ? 60 : strcmp(end, "h") == 0 ? 3600 : 0;
+              : strcmp(end, "m") == 0 ? 60 : strcmp(end, "h") == 0 ? 3600
+              : strcmp(end, "d") == 0 ? 86400 : 0;
   if (errno || end == v || n <= 0 || n > 1000000 || !unit) return 0;
   return n * unit;
 }
@@ -130,7 +131,7 @@ static const char *apply(cns_config *c, const char *key, char *val) {
   if (strcmp(key, "watch.idle") == 0) {
     c->watch_idle = cfg_duration(val);
     return c->watch_idle ? NULL
-                         : "watch.idle is a time such as 90s, 30m or 2h";
+                         : "watch.idle is a time such as 90s, 30m, 2h or 7d";
   }
   if (strcmp(key, "limit") == 0) {
     if (!parse_number(val, 0, 1e9, &d)) return "limit is a number >= 0";

@@ -91,7 +91,7 @@ int cfg_load(cns_config *c, const char *path, buf *err);
 void cfg_add(char ***v, size_t *n, const char *s);
 /* "auto", "never", "always" to CFG_WATCH_*; -1 for anything else. */
 int cfg_watch_mode(const char *v);
-/* "90s", "30m", "2h" or "30" (minutes) to seconds; 0 if malformed. */
+/* "90s", "30m", "2h", "7d" or "30" (minutes) to seconds; 0 if malformed. */
 long cfg_duration(const char *v);
 void cfg_free(cns_config *c);
 

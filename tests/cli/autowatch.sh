@@ -74,11 +74,12 @@ wait_gone "$pid" 10 && pass || fail "the background watcher ends when idle"
 run "$BIN" --no-update -l quokkabright
 expect_eq "$OUT" "papers/fsdp.md" "what it indexed stays"
 
-# its index removed: it ends within a second or two
-printf 'watch.idle = 10m\n' >"$NOTES/.cnsearch/config"
+# its index removed: it ends within a second or two (this one has the
+# default idle time, 7 days)
+rm "$NOTES/.cnsearch/config"
 if command -v script >/dev/null 2>&1; then # on a terminal it says so
   script -qc "CNSEARCH_WATCH=always '$BIN' -l fsdp" /dev/null >"$TMP/tty.out" 2>&1
-  expect_match "$(cat "$TMP/tty.out")" "^cnsearch: started 'cnsearch watch' in the background to keep this index of [0-9]+ notes fresh; it stops after 10 min without a search" \
+  expect_match "$(cat "$TMP/tty.out")" "^cnsearch: started 'cnsearch watch' in the background to keep this index of [0-9]+ notes fresh; it stops after 7 days without a search" \
     "a search on a terminal says it started a watcher"
 else
   CNSEARCH_WATCH=always "$BIN" -l fsdp >/dev/null 2>&1
@@ -143,11 +144,19 @@ expect_match "$ERR" "^cnsearch: bad setting 'watch' in config '.*' line 1: watch
   "watch setting message"
 printf 'watch.idle = soon\n' >"$NOTES/.cnsearch/config"
 run "$BIN" -l fsdp
-expect_match "$ERR" "watch.idle is a time such as 90s, 30m or 2h$" "watch.idle setting message"
+expect_match "$ERR" "watch.idle is a time such as 90s, 30m, 2h or 7d$" "watch.idle setting message"
+for t in 2w 0d -1d; do
+  printf 'watch.idle = %s\n' "$t" >"$NOTES/.cnsearch/config"
+  run "$BIN" -l fsdp
+  expect_rc 2 "watch.idle = $t is refused"
+done
+printf 'watch.idle = 2d\n' >"$NOTES/.cnsearch/config"
+run env CNSEARCH_WATCH=never "$BIN" -l lyrebirdzest
+expect_eq "$RC:$OUT" "0:aw.md" "watch.idle in days"
 rm "$NOTES/.cnsearch/config"
 run "$BIN" watch --idle=later
 expect_rc 2 "a bad --idle"
-expect_match "$ERR" "^cnsearch: --idle wants a time such as 90s, 30m or 2h, not 'later'" "--idle message"
+expect_match "$ERR" "^cnsearch: --idle wants a time such as 90s, 30m, 2h or 7d, not 'later'" "--idle message"
 
 # a watcher run by hand with --idle ends by itself, exit 0
 rm -f "$LOCK"
