@@ -4,12 +4,14 @@
 **
 ** Every search and every `cnsearch index` makes sure the index is fresh.
 ** With a watcher running that costs a few milliseconds (it is asked,
-** cns_watcher_sync()); without one it is a walk of the notes, about a
-** microsecond of kernel time per note however lean the walk: 45 ms at
-** 43,000 notes and 215 ms at 220,000 on the machines we measure on
+** cns_watcher_sync()); without one it is a walk of the notes, one to
+** three microseconds of kernel time per note however lean the walk: 45 ms
+** at 43,000 notes and 215 ms at 220,000 on the machines we measure on
 ** (bench/README.md) -- more than a search should cost, and more than a
-** saved note should take to show.  So after walking a folder of
-** AUTOWATCH_MIN notes or more, the command leaves a watcher behind, as
+** saved note should take to show.  From 5,000 notes on, the walk alone
+** takes longer than the search it serves (at 4,796 notes on a slow
+** machine: 7.2 ms without it, 20 ms with it).  So after walking a folder
+** of AUTOWATCH_MIN notes or more, the command leaves a watcher behind, as
 ** git's core.fsmonitor starts its daemon: the next search asks it instead
 ** of walking.  It ends after watch.idle (7 days) without a search, or
 ** when its index file goes.  It used to end after 30 minutes, which made
@@ -40,7 +42,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 
-#define AUTOWATCH_MIN 20000 /* notes: a walk of about 20 ms and more */
+#define AUTOWATCH_MIN 5000 /* notes: a walk longer than the search */
 #define FAILED_PAUSE 3600   /* seconds before a failed watcher is retried */
 
 /* CNSEARCH_WATCH, or the config's watch setting: CFG_WATCH_*. */
