@@ -12,21 +12,20 @@
 **
 ** A note is a few kilobytes, too little for zstd to learn much from the
 ** note alone, while the notes of one person share their words, their
-** headings and their link prefixes.  So a bulk load into an empty index
-** (a first index, a rebuild) makes a dictionary of the notes it is
-** about to write (zip_dict_make): zstd's trainer picks ZIP_DICT_BYTES out
-** of the first ZIP_SAMPLE_BYTES of up to ZIP_SAMPLES notes spread over
-** the load (25 ms at 45 MB).  Every body of that index is then compressed
-** against it: at 45 MB of generated notes the bodies went from 26.1 to
-** 22.7 MB.  Every search reads the dictionary once, which costs about
-** 1.5 us a kilobyte (page faults, mostly), so it is kept small: the
-** samples used as they are (no training), 121 KB of them, gave 24.0 MB
-** and cost each search 0.2 ms.  It is kept in meta('zdict'), written in
-** the load's own transaction, and used by every later update
-** (zip_dict_load); it is made anew only when the index holds no body, so
-** no body ever outlives its dictionary.  An index begun with a few notes
-** has none, and its bodies are plain zstd frames: both kinds read back
-** the same way.
+** headings and their link prefixes.  So a bulk load into an empty index (a
+** first index, a rebuild) makes a dictionary of the notes it is about to
+** write (zip_dict_make): zstd's trainer picks ZIP_DICT_BYTES out of the
+** first ZIP_SAMPLE_BYTES of up to ZIP_SAMPLES notes spread over the load
+** (8 ms at 45 MB on a slow machine).  Every body of that index is then
+** compressed against it: at 45 MB of generated notes the bodies went from
+** 26.1 to 22.7 MB.  Every search reads the dictionary once, which costs
+** about 1.5 us a kilobyte (page faults, mostly), so it is kept small: the
+** samples used as they are (no training), 121 KB of them, gave 24.0 MB and
+** cost each search 0.2 ms.  It is kept in meta('zdict'), written in the
+** load's own transaction, and used by every later update (zip_dict_load);
+** it is made anew only when the index holds no body, so no body ever
+** outlives its dictionary.  An index begun with a few notes has none, and
+** its bodies are plain zstd frames: both kinds read back the same way.
 **
 ** Each frame names its dictionary by the id zstd writes in its header
 ** (0: none).  Readers get the text back through the SQL function
@@ -41,11 +40,19 @@
 */
 #include <stdlib.h>
 #include <string.h>
+/* ZDICT_trainFromBuffer_fastCover(): zstd calls it experimental; both
+** its static and shared libraries export it */
+#define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
 #include <zstd.h>
 #include "cnsint.h"
 
 #define ZIP_LEVEL 2
+/* fastCover: segments of 200 bytes, 8-byte d-grams counted in 2^16
+** buckets; measured on the bench corpora and /usr/share/doc */
+#define ZIP_TRAIN_K 200
+#define ZIP_TRAIN_D 8
+#define ZIP_TRAIN_F 16
 
 struct zip_dict {
   void *bytes;       /* the dictionary as stored in meta('zdict') */
@@ -68,25 +75,31 @@ static zip_dict *dict_digest(void *bytes, size_t n) {
 }
 
 /* Train a dictionary of at most ZIP_DICT_BYTES, and a quarter of the
-** samples' bytes, on the samples (zstd's fastCover, stable API), then
-** write it again with our id: finalizing the trained content with the
-** same samples keeps its tables and sets the id. */
+** samples' bytes, on the samples, with zstd's fastCover at fixed
+** parameters (ZIP_TRAIN_K/D/F), and stamp it with our id.  zstd's
+** default trainer (ZDICT_trainFromBuffer) tries several segment sizes
+** with 4 MB tables each, which cost 76-127 ms on a slow machine, page
+** faults mostly, against 5-8 ms for one run with 256 KB tables; the one
+** run packed the bodies as tightly (bench/README.md). */
 zip_dict *zip_dict_make(const char *samples, const size_t *sizes,
                         unsigned nsamples, unsigned id) {
   size_t total = 0;
   for (unsigned i = 0; i < nsamples; i++) total += sizes[i];
   size_t cap = total / 4 < ZIP_DICT_BYTES ? total / 4 : ZIP_DICT_BYTES;
   if (nsamples < ZIP_SAMPLES_MIN || cap < 1024) return NULL;
-  char *trained = cns_xmalloc(cap);
   void *bytes = cns_xmalloc(cap);
-  size_t n = ZDICT_trainFromBuffer(trained, cap, samples, sizes, nsamples);
-  size_t head = ZDICT_isError(n) ? n : ZDICT_getDictHeaderSize(trained, n);
-  ZDICT_params_t p = {ZIP_LEVEL, 0, id};
-  if (!ZDICT_isError(head))
-    n = ZDICT_finalizeDictionary(bytes, cap, trained + head, n - head,
-                                 samples, sizes, nsamples, p);
-  free(trained);
-  if (ZDICT_isError(head) || ZDICT_isError(n)) { /* samples too alike... */
+  ZDICT_fastCover_params_t p;
+  memset(&p, 0, sizeof p);
+  p.k = ZIP_TRAIN_K;
+  p.d = ZIP_TRAIN_D;
+  p.f = ZIP_TRAIN_F;
+  p.accel = 1;
+  p.splitPoint = 1.0; /* every sample trains, none is held out */
+  p.zParams.compressionLevel = ZIP_LEVEL;
+  p.zParams.dictID = id;
+  size_t n = ZDICT_trainFromBuffer_fastCover(bytes, cap, samples, sizes,
+                                             nsamples, p);
+  if (ZDICT_isError(n)) { /* samples too alike, or too small */
     free(bytes);
     return NULL;
   }
