@@ -97,6 +97,17 @@ static void test_same_index(void) {
       seed = seed * 1103515245u + 12345u;
       buf_adds(&text, piece[(seed >> 16) % (sizeof piece / sizeof *piece)]);
     }
+    /* now and then a long text of many distinct trigrams, 20 to 160 KB:
+    ** the tokenizer's set grows, is kept for the short texts after it
+    ** or, past 64K slots, freed */
+    if (row % 50 == 25) {
+      static const char alpha[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+      for (int i = 0; i < (row / 50 + 1) * 20480; i++) {
+        seed = seed * 1103515245u + 12345u;
+        char c = i % 7 == 6 ? ' ' : alpha[(seed >> 16) % (sizeof alpha - 1)];
+        buf_add(&text, &c, 1);
+      }
+    }
     for (int k = 0; k < 2; k++) {
       sqlite3_bind_int(ins[k], 1, row);
       sqlite3_bind_text(ins[k], 2, text.p ? text.p : "", (int)text.len,
