@@ -65,6 +65,10 @@ int db_rc_to_cns(int rc) {
 }
 
 int cns_dberr(cns *h, const char *what) {
+  /* sqlite3_interrupt() fails whatever runs, and not always with
+  ** SQLITE_INTERRUPT: a statement prepared as the signal came failed
+  ** with "vtable constructor failed" */
+  if (h->interrupted) return cns_seterr(h, CNS_EINTR, "interrupted");
   int rc = db_rc_to_cns(sqlite3_errcode(h->db));
   /* the failing call's code may be gone (a later reset succeeded): still
   ** an error, never CNS_OK, or the caller would go on as if it worked */

@@ -253,6 +253,34 @@ static void test_page_batch(void) {
             SQLITE_OK);
 }
 
+/* Once interrupted, whatever fails is the interrupt: sqlite3_interrupt()
+** can fail a statement prepared as the signal comes with "vtable
+** constructor failed", which the user must not see as a damaged index
+** (exit 2) instead of an interrupt (exit 130). */
+static void test_interrupted_error(void) {
+  char dir[] = "/tmp/cns-test-store-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char *index = cns_xasprintf("%s/index.db", dir);
+  cns *h = NULL;
+  for (int i = 0; i < 3; i++) write_note(dir, i, 1);
+  CHECK_INT(cns_open(dir, index, CNS_OPEN_CREATE, &h, NULL), CNS_OK);
+  if (!h) return;
+  CHECK_INT(cns_update(h, 0, NULL, NULL, NULL), CNS_OK);
+  /* a failure the connection reports, first as itself */
+  sqlite3_stmt *st = NULL;
+  CHECK(sqlite3_prepare_v2(h->db, "SELECT nosuchcolumn FROM note", -1, &st,
+                           NULL) != SQLITE_OK);
+  CHECK(cns_dberr(h, "read the index") != CNS_EINTR);
+  cns_interrupt(h);
+  CHECK_INT(cns_dberr(h, "prepare the index update"), CNS_EINTR);
+  CHECK_STR(cns_errmsg(h), "interrupted");
+  cns_close(h);
+  char *rm = cns_xasprintf("rm -rf '%s'", dir);
+  CHECK_INT(system(rm), 0);
+  free(rm);
+  free(index);
+}
+
 int main(void) {
   buf err = BUF_INIT;
   db = check_open_index_db(":memory:");
@@ -260,6 +288,7 @@ int main(void) {
   test_one_segment();
   test_update_order();
   test_page_batch();
+  test_interrupted_error();
   sqlite3_close(db);
   buf_free(&err);
   return check_done("test_store");
