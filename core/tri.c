@@ -12,9 +12,12 @@
 ** FTS5 the old text's trigrams, the insert the new one's).
 **
 ** "cnstri" is FTS5's "trigram" (its default options: case folded,
-** diacritics kept) with the repeats left out when it tokenizes a document:
-** a small open-addressing set of the trigrams already given, keyed by
-** their bytes (at most three UTF-8 characters, so 12 bytes).  A detail=none
+** diacritics kept) with the repeats left out when it tokenizes a document.
+** A trigram of three ASCII word characters (the most of any note in a
+** Latin script) is one bit of a 32 KB bitmap, 6 bits a character, which
+** stays in the CPU's cache where a hash set of a large note's trigrams
+** missed it at every probe; any other is kept in a small open-addressing
+** set keyed by its bytes (at most three UTF-8 characters, so 12 bytes).  A detail=none
 ** index built from the first occurrences is the same index, and a delete
 ** gives the same trigrams as the insert did, since the same text gives the
 ** same first occurrences.  Queries, and any token too long to key, pass
@@ -49,7 +52,6 @@ typedef struct tri_key {
 
 #define TRI_KEY_MAX 15 /* bytes a key holds */
 #define TRI_SET_MIN 1024
-#define TRI_SET_START_MAX 16384
 /* A tokenizer keeps its set's slots for the next note up to this many
 ** (1 MB); a larger one, made for one huge note, is freed after it. */
 #define TRI_SET_KEEP 65536
@@ -105,14 +107,19 @@ static int set_add(tri_set *s, const tri_key *k) {
   return 1;
 }
 
-/* The set's slots are kept from one document to the next: an update
-** tokenizes a note twice (the old text for FTS5's delete, then the new),
-** and fresh memory costs a page fault a page, which on a slow machine
-** was 10% of re-indexing a 115 KB note's faults.  Each document clears
-** only the slots it uses. */
+/* The bitmap of ASCII word trigrams, and the set's slots, are kept from
+** one document to the next: an update tokenizes a note twice (the old
+** text for FTS5's delete, then the new), and fresh memory costs a page
+** fault a page, which on a slow machine was 10% of re-indexing a 115 KB
+** note's faults.  Each document clears only what the last one used. */
+#define TRI_ASCII_WORDS (1u << 18 >> 6) /* 64^3 bits */
+
 typedef struct tri_tok {
   fts5_tokenizer parent;
   Fts5Tokenizer *inst;
+  uint64_t *ascii;   /* TRI_ASCII_WORDS words: the ASCII trigrams seen */
+  uint32_t *touched; /* the words of ascii a document made nonzero */
+  size_t ntouched, captouched;
   tri_key *kept;     /* slots left by the last document, or NULL */
   size_t nkept;
 } tri_tok;
@@ -120,12 +127,46 @@ typedef struct tri_tok {
 typedef struct tri_cb_ctx {
   void *ctx;
   int (*xToken)(void *, int, const char *, int, int, int);
+  tri_tok *tok;
   tri_set seen;
 } tri_cb_ctx;
+
+/* An ASCII word character's 6-bit code, or -1. */
+static int ascii_code(unsigned char c) {
+  if ((unsigned)(c - '0') < 10u) return c - '0';
+  if ((unsigned)(c - 'a') < 26u) return c - 'a' + 10;
+  if ((unsigned)(c - 'A') < 26u) return c - 'A' + 36;
+  return c == '_' ? 62 : -1;
+}
+
+/* Mark the ASCII trigram t; 1 if it was not marked yet. */
+static int ascii_add(tri_tok *tk, int a, int b, int c) {
+  unsigned bit = (unsigned)a << 12 | (unsigned)b << 6 | (unsigned)c;
+  uint64_t *w = &tk->ascii[bit >> 6], m = 1ULL << (bit & 63);
+  if (*w & m) return 0;
+  if (!*w) {
+    if (tk->ntouched == tk->captouched) {
+      tk->captouched = tk->captouched ? tk->captouched * 2 : 256;
+      tk->touched = cns_xrealloc(tk->touched,
+                                 tk->captouched * sizeof *tk->touched);
+    }
+    tk->touched[tk->ntouched++] = bit >> 6;
+  }
+  *w |= m;
+  return 1;
+}
 
 static int first_only(void *arg, int tflags, const char *t, int n, int start,
                       int end) {
   tri_cb_ctx *c = arg;
+  if (n == 3) {
+    int a = ascii_code((unsigned char)t[0]), b = ascii_code((unsigned char)t[1]),
+        d = ascii_code((unsigned char)t[2]);
+    if ((a | b | d) >= 0) {
+      if (!ascii_add(c->tok, a, b, d)) return SQLITE_OK;
+      return c->xToken(c->ctx, tflags, t, n, start, end);
+    }
+  }
   if (n > 0 && !tri_word(t, (size_t)n)) return SQLITE_OK;
   if (n > 0 && n <= TRI_KEY_MAX) {
     /* built in registers: a byte copy read back as words stalls */
@@ -146,6 +187,7 @@ static int tri_create(void *ud, const char **argv, int argc,
     free(t);
     return rc;
   }
+  t->ascii = cns_xcalloc(TRI_ASCII_WORDS, sizeof *t->ascii);
   *out = (Fts5Tokenizer *)t;
   return SQLITE_OK;
 }
@@ -154,6 +196,8 @@ static void tri_delete(Fts5Tokenizer *p) {
   tri_tok *t = (tri_tok *)p;
   if (t) {
     t->parent.xDelete(t->inst);
+    free(t->ascii);
+    free(t->touched);
     free(t->kept);
   }
   free(t);
@@ -166,13 +210,15 @@ static int tri_tokenize(Fts5Tokenizer *p, void *ctx, int flags,
   tri_tok *t = (tri_tok *)p;
   if (flags != FTS5_TOKENIZE_DOCUMENT)
     return t->parent.xTokenize(t->inst, ctx, flags, text, n, xToken);
-  /* room for a short note's trigrams; a large note's set starts at most
-  ** TRI_SET_START_MAX slots and grows, unless slots already kept fit */
+  for (size_t i = 0; i < t->ntouched; i++) t->ascii[t->touched[i]] = 0;
+  t->ntouched = 0;
+  /* the set holds the trigrams that are not ASCII: it starts small, and
+  ** takes as many slots as the text's size calls for of those kept */
   size_t want = TRI_SET_MIN;
   while (want < (size_t)n / 2) want *= 2;
-  size_t cap = want < TRI_SET_START_MAX ? want : TRI_SET_START_MAX;
+  size_t cap = TRI_SET_MIN;
   if (t->nkept >= cap) cap = t->nkept < want ? t->nkept : want;
-  tri_cb_ctx c = {ctx, xToken, {t->kept, cap, 0}};
+  tri_cb_ctx c = {ctx, xToken, t, {t->kept, cap, 0}};
   if (t->nkept >= cap) {
     memset(t->kept, 0, cap * sizeof *t->kept);
   } else {
