@@ -369,6 +369,7 @@ int store_schema(sqlite3 *db, buf *err);
 int store_open(sqlite3 *db, store **out, buf *err);
 void store_close(store *st);
 int store_begin(store *st, buf *err);
+/* Commit; then give back some free pages past a sixteenth of the file. */
 int store_commit(store *st, buf *err);
 /* Inside a transaction: on=1 before adding many notes, on=0 after. */
 int store_bulk(store *st, int on, buf *err);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "cnsint.h"
 #include "check.h"
@@ -281,6 +282,55 @@ static void test_interrupted_error(void) {
   free(index);
 }
 
+/* An update that leaves more than a sixteenth of the file free gives
+** back up to TRIM_PAGES of it after its commit (store_commit): 2 MB of
+** free pages (a table made and dropped, as a merge of FTS5 segments
+** frees them) shrink at each update that writes, until a sixteenth or
+** less is left. */
+static void test_trim(void) {
+  char dir[] = "/tmp/cns-test-store-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char *index = cns_xasprintf("%s/index.db", dir);
+  cns *h = NULL;
+  cns_update_stats stats;
+  for (int i = 0; i < 20; i++) write_note(dir, i, 1);
+  CHECK_INT(cns_open(dir, index, CNS_OPEN_CREATE, &h, NULL), CNS_OK);
+  if (!h) return;
+  CHECK_INT(cns_update(h, 0, &stats, NULL, NULL), CNS_OK);
+  CHECK_INT(check_sql_int(h->db, "PRAGMA auto_vacuum"), 2);
+  CHECK_INT(sqlite3_exec(h->db,
+                         "CREATE TABLE junk(b);"
+                         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                         "SELECT i + 1 FROM n WHERE i < 256) "
+                         "INSERT INTO junk SELECT randomblob(8000) FROM n;"
+                         "DROP TABLE junk;",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+  int nfree = check_sql_int(h->db, "PRAGMA freelist_count"), rounds = 0;
+  CHECK(nfree >= 256);
+  /* each update changes a note, commits, and gives back pages */
+  while (nfree * 16 > check_sql_int(h->db, "PRAGMA page_count") &&
+         rounds < 10) {
+    write_note(dir, rounds, 2 + rounds);
+    CHECK_INT(cns_update(h, 0, &stats, NULL, NULL), CNS_OK);
+    int now = check_sql_int(h->db, "PRAGMA freelist_count");
+    CHECK(now <= nfree - 64);
+    nfree = now;
+    rounds++;
+  }
+  CHECK(rounds >= 2); /* 128 pages at a time, not all at once */
+  CHECK(nfree * 16 <= check_sql_int(h->db, "PRAGMA page_count"));
+  buf err = BUF_INIT;
+  CHECK_INT(store_check(h->db, &err), CNS_OK);
+  if (err.len) fprintf(stderr, "  %s\n", err.p);
+  buf_free(&err);
+  cns_close(h);
+  char *rm = cns_xasprintf("rm -rf '%s'", dir);
+  CHECK_INT(system(rm), 0);
+  free(rm);
+  free(index);
+}
+
 int main(void) {
   buf err = BUF_INIT;
   db = check_open_index_db(":memory:");
@@ -289,6 +339,7 @@ int main(void) {
   test_update_order();
   test_page_batch();
   test_interrupted_error();
+  test_trim();
   sqlite3_close(db);
   buf_free(&err);
   return check_done("test_store");
