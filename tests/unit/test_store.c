@@ -139,6 +139,28 @@ static void write_note(const char *dir, int i, int round) {
   fclose(f);
 }
 
+/* A folder of n notes (write_note's first round) in /tmp, its path in
+** dir (a mkdtemp() template), indexed; the index's path in *index.  The
+** caller ends it with folder_end(). */
+static cns *folder_start(char *dir, int n, char **index) {
+  cns *h = NULL;
+  *index = NULL;
+  CHECK(mkdtemp(dir) != NULL);
+  *index = cns_xasprintf("%s/index.db", dir);
+  for (int i = 0; i < n; i++) write_note(dir, i, 1);
+  CHECK_INT(cns_open(dir, *index, CNS_OPEN_CREATE, &h, NULL), CNS_OK);
+  if (h) CHECK_INT(cns_update(h, 0, NULL, NULL, NULL), CNS_OK);
+  return h;
+}
+
+static void folder_end(cns *h, const char *dir, char *index) {
+  cns_close(h);
+  char *rm = cns_xasprintf("rm -rf '%s'", dir);
+  CHECK_INT(system(rm), 0);
+  free(rm);
+  free(index);
+}
+
 /* An update that changes many notes deletes their old versions in row id
 ** order (store_delete_notes): the plan lists them by path, and once notes
 ** have been re-indexed one by one their ids no longer follow their
@@ -146,15 +168,10 @@ static void write_note(const char *dir, int i, int round) {
 ** last one, so out of order each step down was a segment.  With FTS5's merging turned
 ** off, the segments an update adds are the ones it wrote. */
 static void test_update_order(void) {
-  char dir[] = "/tmp/cns-test-store-XXXXXX";
-  CHECK(mkdtemp(dir) != NULL);
-  char *index = cns_xasprintf("%s/index.db", dir);
-  cns *h = NULL;
+  char dir[] = "/tmp/cns-test-store-XXXXXX", *index;
   cns_update_stats stats;
-  for (int i = 0; i < 30; i++) write_note(dir, i, 1);
-  CHECK_INT(cns_open(dir, index, CNS_OPEN_CREATE, &h, NULL), CNS_OK);
+  cns *h = folder_start(dir, 30, &index);
   if (!h) return;
-  CHECK_INT(cns_update(h, 0, &stats, NULL, NULL), CNS_OK);
   /* re-index them one at a time, last path first: ids now fall as paths
   ** rise */
   for (int i = 29; i >= 0; i--) {
@@ -187,11 +204,7 @@ static void test_update_order(void) {
   CHECK_INT(segments("note_fts"), before + 1);
   db = keep;
   sqlite3_close(side);
-  cns_close(h);
-  char *rm = cns_xasprintf("rm -rf '%s'", dir);
-  CHECK_INT(system(rm), 0);
-  free(rm);
-  free(index);
+  folder_end(h, dir, index);
 }
 
 /* Write pages 0..n-1 of round r in one transaction; every third page of
@@ -259,14 +272,9 @@ static void test_page_batch(void) {
 ** constructor failed", which the user must not see as a damaged index
 ** (exit 2) instead of an interrupt (exit 130). */
 static void test_interrupted_error(void) {
-  char dir[] = "/tmp/cns-test-store-XXXXXX";
-  CHECK(mkdtemp(dir) != NULL);
-  char *index = cns_xasprintf("%s/index.db", dir);
-  cns *h = NULL;
-  for (int i = 0; i < 3; i++) write_note(dir, i, 1);
-  CHECK_INT(cns_open(dir, index, CNS_OPEN_CREATE, &h, NULL), CNS_OK);
+  char dir[] = "/tmp/cns-test-store-XXXXXX", *index;
+  cns *h = folder_start(dir, 3, &index);
   if (!h) return;
-  CHECK_INT(cns_update(h, 0, NULL, NULL, NULL), CNS_OK);
   /* a failure the connection reports, first as itself */
   sqlite3_stmt *st = NULL;
   CHECK(sqlite3_prepare_v2(h->db, "SELECT nosuchcolumn FROM note", -1, &st,
@@ -275,11 +283,7 @@ static void test_interrupted_error(void) {
   cns_interrupt(h);
   CHECK_INT(cns_dberr(h, "prepare the index update"), CNS_EINTR);
   CHECK_STR(cns_errmsg(h), "interrupted");
-  cns_close(h);
-  char *rm = cns_xasprintf("rm -rf '%s'", dir);
-  CHECK_INT(system(rm), 0);
-  free(rm);
-  free(index);
+  folder_end(h, dir, index);
 }
 
 /* An update that leaves more than a sixteenth of the file free gives
@@ -288,15 +292,10 @@ static void test_interrupted_error(void) {
 ** frees them) shrink at each update that writes, until a sixteenth or
 ** less is left. */
 static void test_trim(void) {
-  char dir[] = "/tmp/cns-test-store-XXXXXX";
-  CHECK(mkdtemp(dir) != NULL);
-  char *index = cns_xasprintf("%s/index.db", dir);
-  cns *h = NULL;
+  char dir[] = "/tmp/cns-test-store-XXXXXX", *index;
   cns_update_stats stats;
-  for (int i = 0; i < 20; i++) write_note(dir, i, 1);
-  CHECK_INT(cns_open(dir, index, CNS_OPEN_CREATE, &h, NULL), CNS_OK);
+  cns *h = folder_start(dir, 20, &index);
   if (!h) return;
-  CHECK_INT(cns_update(h, 0, &stats, NULL, NULL), CNS_OK);
   CHECK_INT(check_sql_int(h->db, "PRAGMA auto_vacuum"), 2);
   CHECK_INT(sqlite3_exec(h->db,
                          "CREATE TABLE junk(b);"
@@ -324,11 +323,7 @@ static void test_trim(void) {
   CHECK_INT(store_check(h->db, &err), CNS_OK);
   if (err.len) fprintf(stderr, "  %s\n", err.p);
   buf_free(&err);
-  cns_close(h);
-  char *rm = cns_xasprintf("rm -rf '%s'", dir);
-  CHECK_INT(system(rm), 0);
-  free(rm);
-  free(index);
+  folder_end(h, dir, index);
 }
 
 int main(void) {
