@@ -17,12 +17,13 @@
 ** Latin script) is one bit of a 32 KB bitmap, 6 bits a character, which
 ** stays in the CPU's cache where a hash set of a large note's trigrams
 ** missed it at every probe; any other is kept in a small open-addressing
-** set keyed by its bytes (at most three UTF-8 characters, so 12 bytes).  A detail=none
-** index built from the first occurrences is the same index, and a delete
-** gives the same trigrams as the insert did, since the same text gives the
-** same first occurrences.  Queries, and any token too long to key, pass
-** through untouched.  `cnsearch check` indexes the notes afresh with the
-** stock "trigram" and compares the two, term by term.
+** set keyed by its bytes (at most three UTF-8 characters, so 12 bytes).
+** A detail=none index built from the first occurrences is the same
+** index, and a delete gives the same trigrams as the insert did, since
+** the same text gives the same first occurrences.  Queries, and any token
+** too long to key, pass through untouched.  `cnsearch check` indexes the
+** notes afresh with the stock "trigram" and compares the two, term by
+** term.
 **
 ** It also leaves out every trigram that holds a space or an ASCII
 ** punctuation or control character: only "word" trigrams are kept, made
@@ -160,8 +161,9 @@ static int first_only(void *arg, int tflags, const char *t, int n, int start,
                       int end) {
   tri_cb_ctx *c = arg;
   if (n == 3) {
-    int a = ascii_code((unsigned char)t[0]), b = ascii_code((unsigned char)t[1]),
-        d = ascii_code((unsigned char)t[2]);
+    int a = ascii_code((unsigned char)t[0]);
+    int b = ascii_code((unsigned char)t[1]);
+    int d = ascii_code((unsigned char)t[2]);
     if ((a | b | d) >= 0) {
       if (!ascii_add(c->tok, a, b, d)) return SQLITE_OK;
       return c->xToken(c->ctx, tflags, t, n, start, end);

@@ -16,11 +16,12 @@
 ** The feed runs at most FEED_SLOTS notes and FEED_BYTES of text and
 ** tapes ahead (always at least one), so memory stays bounded whatever the
 ** notes' sizes; when it gets that far ahead it sleeps until the writer
-** has taken half, and it frees the notes the writer took itself.  A small update (fewer than FEED_MIN_THREAD notes, like
-** the one file a user just saved) does the work inline, and records no
-** tape, which would only add a copy there: a thread would cost more than
-** it saves.  Signals stay with the caller's thread, which alone
-** acts on an interrupt; feed_end() stops the thread wherever it is.
+** has taken half, and it frees the notes the writer took itself.  A
+** small update (fewer than FEED_MIN_THREAD notes, like the one file a
+** user just saved) does the work inline, and records no tape, which
+** would only add a copy there: a thread would cost more than it saves.
+** Signals stay with the caller's thread, which alone acts on an
+** interrupt; feed_end() stops the thread wherever it is.
 **
 ** Ownership: feed_start() copies nothing -- db, root, the entries and the
 ** bodies' dictionary (zip.c) must outlive the feed.  Each item belongs to
