@@ -179,7 +179,7 @@ static int not_writable(cns *h) {
 }
 
 static int setup_connection(cns *h) {
-  sqlite3_busy_timeout(h->db, 10000);
+  sqlite3_busy_timeout(h->db, DB_BUSY_MS);
   sqlite3_extended_result_codes(h->db, 0);
   if (tok_register(h->db) != SQLITE_OK)
     return cns_seterr(h, CNS_EDB, "cannot register the tokenizer: %s",

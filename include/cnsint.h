@@ -577,6 +577,8 @@ struct cns {
 };
 int cns_seterr(cns *h, int rc, const char *fmt, ...) CNS_PRINTF(3, 4);
 int cns_dberr(cns *h, const char *what);   /* CNS_EDB/ECORRUPT/EBUSY from the db state */
+/* How long a connection waits for another cnsearch's lock on the index. */
+#define DB_BUSY_MS 10000
 int db_rc_to_cns(int sqlite_rc);
 int db_publish(cns *h);  /* rename a new index into place (db.c); CNS_* */
 

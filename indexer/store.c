@@ -471,8 +471,9 @@ int store_bulk(store *s, int on, buf *err) {
 ** TRIM_PAGES of it (1 MB of 8 KB pages): a bounded cost for that update,
 ** and the free space shrinks over the following ones.  It comes after
 ** the commit because FTS5 merges as it commits.  It is best effort: the
-** notes are committed whatever it does, and a failed one (a busy file,
-** an interrupt) rolls back alone and is tried again by the next update.
+** notes are committed whatever it does, and a failed one (another
+** writer holds the file: it does not wait; an interrupt) rolls back alone
+** and is tried again by the next update.
 ** A bulk load gives back every free page (store_bulk()). */
 #define TRIM_PAGES 128
 
@@ -495,7 +496,10 @@ static void trim(store *s) {
   char sql[64];
   snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%lld)",
            nfree < TRIM_PAGES ? nfree : TRIM_PAGES);
-  (void)sqlite3_exec(s->db, sql, NULL, NULL, NULL); /* best effort */
+  /* best effort, and no waiting for another writer's lock */
+  sqlite3_busy_timeout(s->db, 0);
+  (void)sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  sqlite3_busy_timeout(s->db, DB_BUSY_MS);
 }
 
 int store_commit(store *s, buf *err) {
