@@ -214,18 +214,16 @@ static int tri_tokenize(Fts5Tokenizer *p, void *ctx, int flags,
     return t->parent.xTokenize(t->inst, ctx, flags, text, n, xToken);
   for (size_t i = 0; i < t->ntouched; i++) t->ascii[t->touched[i]] = 0;
   t->ntouched = 0;
-  /* the set holds the trigrams that are not ASCII: it starts small, and
-  ** takes as many slots as the text's size calls for of those kept */
-  size_t want = TRI_SET_MIN;
-  while (want < (size_t)n / 2) want *= 2;
-  size_t cap = TRI_SET_MIN;
-  if (t->nkept >= cap) cap = t->nkept < want ? t->nkept : want;
-  tri_cb_ctx c = {ctx, xToken, t, {t->kept, cap, 0}};
-  if (t->nkept >= cap) {
-    memset(t->kept, 0, cap * sizeof *t->kept);
+  /* the set holds the trigrams that are not ASCII: it starts small; kept
+  ** slots are used as they are, up to as many as n bytes can half fill */
+  tri_cb_ctx c = {ctx, xToken, t, {t->kept, TRI_SET_MIN, 0}};
+  if (t->nkept >= TRI_SET_MIN) {
+    while (c.seen.cap < (size_t)n / 2 && c.seen.cap < t->nkept)
+      c.seen.cap *= 2;
+    memset(t->kept, 0, c.seen.cap * sizeof *t->kept);
   } else {
     free(t->kept);
-    c.seen.slot = cns_xcalloc(cap, sizeof(tri_key));
+    c.seen.slot = cns_xcalloc(TRI_SET_MIN, sizeof(tri_key));
   }
   t->kept = NULL;
   t->nkept = 0;

@@ -9,11 +9,10 @@
 ** larger than half of FEED_BYTES (so bytes, not slots, stop the thread),
 ** and stop half way (so feed_end() frees released and unreleased notes
 ** alike: ASan and valgrind see a leak otherwise).  A lost wake-up hangs
-** the test, which tests/run reports.
+** the test, which tests/run.sh stops and reports.
 */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "cnsint.h"
