@@ -15,7 +15,7 @@ CORE_PKGS := sqlite3 libpcre2-8 md4c libzstd
 PKGS      := $(CORE_PKGS) libcurl libxml-2.0
 DEB_PKGS  := pkg-config libsqlite3-dev libpcre2-dev libmd4c-dev libzstd-dev libcurl4-openssl-dev libxml2-dev
 # What the tests drive besides the program itself.
-TEST_DEBS := sqlite3 python3 ripgrep jq mandoc zsh fish vim-nox emacs-nox neovim
+TEST_DEBS := sqlite3 python3 ripgrep jq mandoc zsh fish vim-nox emacs-nox neovim strace
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g

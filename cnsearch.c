@@ -208,7 +208,7 @@ static char *find_marked_root(void) {
   }
 }
 
-static char *notes_root(const opts *o) {
+char *cli_notes_root(const opts *o) {
   if (o->dir) return cns_xstrdup(o->dir);
   const char *env = getenv("CNSEARCH_NOTES");
   if (env && *env) return cns_xstrdup(env);
@@ -216,7 +216,7 @@ static char *notes_root(const opts *o) {
   return marked ? marked : cns_xstrdup(".");
 }
 
-static char *index_file(const opts *o, const char *root) {
+char *cli_index_file(const opts *o, const char *root) {
   if (o->index) return cns_xstrdup(o->index);
   const char *env = getenv("CNSEARCH_INDEX");
   if (env && *env) return cns_xstrdup(env);
@@ -240,15 +240,23 @@ int cli_fail(const char *msg) {
   return EXIT_ERROR;
 }
 
-int cli_fail_rc(cns *h, int rc) {
-  cli_fail(cns_errmsg(h));
+int cli_fail_to(FILE *err, cns *h, int rc) {
+  fprintf(err, "cnsearch: %s\n", cns_errmsg(h));
   if (rc == CNS_EINTR) return 128 + (cli_signal ? cli_signal : SIGINT);
   return EXIT_ERROR;
 }
 
-void cli_show_notice(cns *h) {
+int cli_fail_rc(cns *h, int rc) {
+  return cli_fail_to(stderr, h, rc);
+}
+
+void cli_notice_to(FILE *err, cns *h) {
   const char *n = cns_take_notice(h);
-  if (n) fprintf(stderr, "cnsearch: %s\n", n);
+  if (n) fprintf(err, "cnsearch: %s\n", n);
+}
+
+void cli_show_notice(cns *h) {
+  cli_notice_to(stderr, h);
 }
 
 static double now_seconds(void) {
@@ -281,7 +289,7 @@ int cli_open(const opts *o, int flags, cns **h) {
                     "never or always\n", w);
     return EXIT_ERROR;
   }
-  char *root = notes_root(o), *index = index_file(o, root), *err = NULL;
+  char *root = cli_notes_root(o), *index = cli_index_file(o, root), *err = NULL;
   int rc = cns_open(root, index, flags, h, &err);
   free(root);
   free(index);

@@ -46,7 +46,14 @@ void cli_die_usage(const char *fmt, ...) CNS_PRINTF(1, 2) CNS_NORETURN;
 int cli_fail(const char *msg);
 /* Print the handle's error; return the exit code for rc (2, or 130). */
 int cli_fail_rc(cns *h, int rc);
+int cli_fail_to(FILE *err, cns *h, int rc);   /* the same, onto err */
 void cli_show_notice(cns *h);
+void cli_notice_to(FILE *err, cns *h);
+/* The notes root and the index file the options and environment name
+** (-C, CNSEARCH_NOTES, a folder holding .cnsearch/, else "."; --index,
+** CNSEARCH_INDEX, else ROOT/.cnsearch/index.db).  Caller frees. */
+char *cli_notes_root(const opts *o);
+char *cli_index_file(const opts *o, const char *root);
 /* Open the index for o's notes root; on error print it and return 2. */
 int cli_open(const opts *o, int flags, cns **h);
 /* Bring the index up to date, with progress on a terminal; then, for a
@@ -59,6 +66,28 @@ int cli_freshen(const opts *o, cns *h, cns_update_stats *st, int *watched);
 /* Start `cnsearch watch` in the background if the config asks for one
 ** and a walk of `notes` notes was just needed (cli/autowatch.c). */
 void cli_autowatch(const opts *o, cns *h, long notes);
+
+/* A search: where it stands (its working folder, for printed paths) and
+** where it writes.  A search run for another process (cli/serve.c)
+** writes into memory streams that are sent back to it. */
+typedef struct search_io {
+  const char *cwd;
+  FILE *out, *err;
+} search_io;
+/* cli/search.c: the query the arguments make (caller frees); the usage
+** mistakes in o (1 and a message in msg); --color with "auto" decided
+** for this process; one search on an open index, and its exit code. */
+char *cli_join_query(const opts *o);
+int cli_search_check(const opts *o, char *msg, size_t cap);
+const char *cli_search_color(const opts *o);
+int cli_search_run(const opts *o, cns *h, const char *query,
+                   const search_io *io);
+/* cli/serve.c: ask the index's watcher to run the search, and pass its
+** output on; the exit code, or -1 when no watcher answered (nothing was
+** written then).  cli_serve() is the watcher's side (cns_serve_fn). */
+int cli_serve_ask(const opts *o, const char *query);
+int cli_serve(void *arg, cns *h, const char *req, size_t len, buf *out,
+              buf *err);
 
 /* Subcommands, one file each. */
 int cli_search(const opts *o);  /* cli/search.c */

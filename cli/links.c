@@ -99,7 +99,7 @@ int cli_links(const opts *o) {
   p.root = h->root;
   p.cwd = getcwd(cwd, sizeof cwd) ? cwd : "/";
   p.absolute = o->absolute;
-  print_stdout_init();
+  print_open(stdout);
   buf b = BUF_INIT;
   const cns_link *k;
   int n = 0, section = -1;
@@ -116,7 +116,7 @@ int cli_links(const opts *o) {
     n++;
   }
   buf_free(&b);
-  fflush(stdout);
+  print_flush();
   cns_links_free(l);
   cns_close(h);
   return n ? EXIT_FOUND : EXIT_NONE;

@@ -25,7 +25,7 @@ int cli_watch(const opts *o) {
                   o->idle);
   if (cli_open(o, CNS_OPEN_CREATE, &h)) return EXIT_ERROR;
   if (!o->quiet) fprintf(stderr, "cnsearch: watching '%s' (Ctrl-C to stop)\n", h->root);
-  int rc = cns_watch(h, idle, report, (void *)o);
+  int rc = cns_watch_serving(h, idle, report, cli_serve, (void *)o);
   if (rc) rc = cli_fail_rc(h, rc);
   cns_close(h);
   return rc;

@@ -10,9 +10,11 @@
 #define CNSINT_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include "cnsearch.h"
 
@@ -582,6 +584,32 @@ int cns_dberr(cns *h, const char *what);   /* CNS_EDB/ECORRUPT/EBUSY from the db
 int db_rc_to_cns(int sqlite_rc);
 int db_publish(cns *h);  /* rename a new index into place (db.c); CNS_* */
 
+/* ---------------------------------------------------------------- indexer/serve.c
+** The watcher's socket, INDEX-sync/.sock: searches ask the running
+** watcher to answer them.  See serve.c for the exchange. */
+/* Run the request (the CLI's bytes) on h: the exit code, with what the
+** search printed in out and its messages in err; -1 declines (the
+** search then runs itself).  A watcher given one answers searches. */
+typedef int (*cns_serve_fn)(void *arg, cns *h, const char *req, size_t len,
+                            buf *out, buf *err);
+/* cns_watch() that also answers searches with serve (may be NULL). */
+int cns_watch_serving(cns *h, long idle_s, cns_watch_fn report,
+                      cns_serve_fn serve, void *arg);
+int srv_listen(const char *index_path);          /* listening fd, or -1 */
+void srv_unlisten(int fd, const char *index_path);
+/* Accept one search: its connection, with *fresh and the request in
+** req; -1 if none came, or not from this user.  srv_reply() answers
+** (code -1: declined) and closes the connection. */
+int srv_accept(int lfd, buf *req, int *fresh);
+void srv_reply(int c, int code, const buf *out, const buf *err);
+/* The search's side: 1 when the watcher answered, with the exit code,
+** a memory file holding the output (-1: none; caller closes) and the
+** messages appended to err; 0 when nobody answered (nothing was written
+** anywhere); -1 when *stop was set while waiting. */
+int cns_serve_ask(const char *index_path, int fresh, const char *req,
+                  size_t len, const volatile sig_atomic_t *stop, int *code,
+                  int *out_fd, buf *err);
+
 /* ---------------------------------------------------------------- query/qparse.c
 ** Query text to a plan: an FTS5 MATCH expression plus structured filters.
 ** Pure: no I/O, no SQL execution. */
@@ -703,6 +731,7 @@ struct printer {
   int absolute;
   const char *root;   /* notes root, to print paths */
   const char *cwd;
+  FILE *out;          /* where it writes; NULL: stdout */
   void *state;
 };
 
@@ -714,8 +743,9 @@ printer *print_count_new(void);
 /* Shared by the printers (defined in print.c). */
 extern const char print_sgr_path[], print_sgr_line[], print_sgr_heading[],
     print_sgr_match[], print_sgr_reset[];
-void print_stdout_init(void);   /* 64 KiB stdout buffer; once, before any output */
-void print_emit(buf *b);        /* write b to stdout, reset it; flush on a tty */
+void print_open(FILE *f);       /* print to f (NULL: stdout) from now on */
+void print_emit(buf *b);        /* write b out, reset it; flush on a tty */
+void print_flush(void);         /* flush what print_open() named */
 /* The shown path: escaped, or raw under null_sep. */
 void print_add_path(buf *b, const printer *p, const char *relpath);
 void print_add_text(buf *b, const char *s, size_t n); /* controls -> space */

@@ -86,6 +86,12 @@ typedef struct watcher {
   ino_t ino;
   long idle_ms;      /* end after this long without a search; 0: never */
   long long last;    /* when a search last asked (now_ms()) */
+  int lfd;           /* the socket searches ask on (serve.c), or -1 */
+  cns_serve_fn serve; /* what answers them */
+  void *serve_arg;
+  struct stat cfg;   /* ROOT/.cnsearch/config when h->cfg was read */
+  int cfg_seen;      /* stat() found it then */
+  unsigned seq;      /* names our own cookies */
 } watcher;
 
 /* A list of names (owned). */
@@ -399,6 +405,7 @@ static int watcher_start(cns *h, long idle_s, watcher *w) {
   memset(w, 0, sizeof *w);
   w->h = h;
   w->sync_wd = -1;
+  w->lfd = -1;
   w->idle_ms = idle_s * 1000;
   w->last = now_ms();
   w->sync_dir = side_path(h, "sync");
@@ -465,21 +472,115 @@ static int done(const watcher *w) {
          sb.st_ino != w->ino;
 }
 
-/* Wait for events and apply them, until interrupted, done() or an error.
-** An index that another process keeps locked past SQLite's busy timeout
-** (a rebuild of a large folder) is no reason to stop: the burst's
-** searches are told to walk themselves, and a full update is tried again
-** a second later, which finds whatever the burst named. */
-static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
-  int rc = CNS_OK, retry = 0;
-  while (!rc && !w->h->interrupted) {
+/* ---------------------------------------------------- answering searches */
+
+/* Has the config changed since h->cfg was read?  Then searches are
+** declined: they read it themselves. */
+static int config_changed(const watcher *w) {
+  char *p = cns_xasprintf("%s/.cnsearch/config", w->h->root);
+  struct stat sb;
+  int seen = stat(p, &sb) == 0;
+  free(p);
+  if (seen != w->cfg_seen) return 1;
+  return seen && (sb.st_ino != w->cfg.st_ino || sb.st_size != w->cfg.st_size ||
+                  sb.st_mtim.tv_sec != w->cfg.st_mtim.tv_sec ||
+                  sb.st_mtim.tv_nsec != w->cfg.st_mtim.tv_nsec);
+}
+
+static void remember_config(watcher *w) {
+  char *p = cns_xasprintf("%s/.cnsearch/config", w->h->root);
+  w->cfg_seen = stat(p, &w->cfg) == 0;
+  free(p);
+}
+
+static int has_name(const names *l, const char *name) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp(l->v[i], name) == 0) return 1;
+  return 0;
+}
+
+/* Apply every change made before now, the way a search's cookie asks
+** (cns_watcher_sync()), with a cookie of our own: its event comes after
+** every earlier one.  CNS_OK when the index is fresh. */
+static int catch_up(watcher *w, cns_watch_fn report, void *arg) {
+  char name[64];
+  snprintf(name, sizeof name, "w%ld-%u", (long)getpid(), w->seq++);
+  char *path = cns_xasprintf("%s/%s", w->sync_dir, name);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  burst b = {0};
+  long long end = now_ms() + SYNC_WAIT_MS;
+  if (fd >= 0) close(fd);
+  while (fd >= 0 && !b.all && !has_name(&b.cookies, name) &&
+         now_ms() < end && !w->h->interrupted) {
     struct pollfd pf = {w->in, POLLIN, 0};
-    int r = poll(&pf, 1, 1000);
+    if (poll(&pf, 1, SYNC_POLL_MS) > 0) drain(w, &b);
+  }
+  int rc = CNS_EBUSY; /* not caught up: the search walks itself */
+  if (b.rewatch) add_tree(w, "");
+  if (w->err) {
+    answer(w, &b.cookies, 1, NULL);
+    rc = watch_error(w);
+  } else if (fd >= 0 && (b.all || has_name(&b.cookies, name))) {
+    rc = apply_burst(w, &b, report, arg); /* answers our cookie too */
+  } else {
+    answer(w, &b.cookies, 1, NULL);
+  }
+  unlink(path); /* answered and gone, or never seen */
+  free(path);
+  burst_free(&b);
+  return rc;
+}
+
+/* Answer one search that asks on the socket.  Only a folder that cannot
+** be watched is an error that ends the watcher; a failed catch-up is
+** CNS_EBUSY, which the loop retries as a full update. */
+static int serve_one(watcher *w, cns_watch_fn report, void *arg) {
+  buf req = BUF_INIT, out = BUF_INIT, err = BUF_INIT;
+  int fresh, code = -1, rc = CNS_OK;
+  int c = srv_accept(w->lfd, &req, &fresh);
+  if (c < 0) {
+    buf_free(&req);
+    return CNS_OK;
+  }
+  w->last = now_ms();
+  if (fresh) rc = catch_up(w, report, arg);
+  if (!rc && !config_changed(w)) {
+    code = w->serve(w->serve_arg, w->h, req.p ? req.p : "", req.len, &out,
+                    &err);
+    if (w->h->interrupted) code = -1; /* cut short: let it run itself */
+  }
+  srv_reply(c, code, &out, &err);
+  buf_free(&req);
+  buf_free(&out);
+  buf_free(&err);
+  return rc;
+}
+
+/* Wait for events and searches and deal with them, until interrupted,
+** done() or an error.  An index that another process keeps locked past
+** SQLite's busy timeout (a rebuild of a large folder) is no reason to
+** stop: the burst's searches are told to walk themselves, and a full
+** update is tried again a second later (retry_at), which finds whatever
+** the burst named.  Searches asking on the socket in the meantime do not
+** put that off. */
+static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
+  int rc = CNS_OK;
+  long long retry_at = 0; /* when a full update is due again; 0: none */
+  while (!rc && !w->h->interrupted) {
+    struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
+    int r = poll(ps, w->lfd >= 0 ? 2 : 1, 1000);
     if (done(w)) break; /* a search asking just now walks by itself */
-    if (r < 0 || (r == 0 && !retry))
-      continue; /* a signal, or nothing to do: look at interrupted */
-    burst b = {.all = retry};
-    if (r > 0) drain(w, &b);
+    int events = r > 0 && (ps[0].revents & POLLIN);
+    if (r > 0 && w->lfd >= 0 && (ps[1].revents & POLLIN) &&
+        (rc = serve_one(w, report, arg)) == CNS_EBUSY) {
+      rc = CNS_OK;
+      if (!retry_at) retry_at = now_ms() + 1000;
+    }
+    if (rc || (!events && !(retry_at && now_ms() >= retry_at)))
+      continue; /* an error, a signal, or nothing to do */
+    struct pollfd pf = {w->in, POLLIN, 0};
+    burst b = {.all = retry_at != 0};
+    if (events) drain(w, &b);
     /* a waiting search ends the debounce */
     while (!b.cookies.n && poll(&pf, 1, DEBOUNCE_MS) > 0) drain(w, &b);
     if (b.cookies.n) w->last = now_ms();
@@ -491,22 +592,35 @@ static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
       rc = apply_burst(w, &b, report, arg);
     }
     burst_free(&b);
-    if ((retry = rc == CNS_EBUSY) != 0) rc = CNS_OK;
+    retry_at = rc == CNS_EBUSY ? now_ms() + 1000 : 0;
+    if (rc == CNS_EBUSY) rc = CNS_OK;
   }
   return w->h->interrupted ? CNS_OK : rc;
 }
 
 int cns_watch(cns *h, long idle_s, cns_watch_fn report, void *arg) {
+  return cns_watch_serving(h, idle_s, report, NULL, arg);
+}
+
+int cns_watch_serving(cns *h, long idle_s, cns_watch_fn report,
+                      cns_serve_fn serve, void *arg) {
   int lock, rc = take_lock(h, idle_s, &lock);
-  watcher w = {.in = -1};
+  watcher w = {.in = -1, .lfd = -1};
   if (!rc) rc = watcher_start(h, idle_s, &w);
   if (!rc) {
+    remember_config(&w); /* before the walk, which reads the notes it names */
     burst first = {.all = 1}; /* answers cookies left before we watched */
     rc = apply_burst(&w, &first, report, arg);
     burst_free(&first);
   }
   if (!rc) rc = index_file(&w);
+  if (!rc && serve) { /* no socket is no error: searches run themselves */
+    w.serve = serve;
+    w.serve_arg = arg;
+    w.lfd = srv_listen(h->index_path);
+  }
   if (!rc) rc = watch_loop(&w, report, arg);
+  srv_unlisten(w.lfd, h->index_path);
   if (rc && rc != CNS_EBUSY && lock >= 0)
     record_state(lock, 0, buf_str(&h->err));
   if (w.h) watcher_stop(&w);

@@ -4,14 +4,18 @@
 **
 ** The search hands hits to one printer (cnsint.h, "query/print.c"),
 ** chosen once by the CLI.  Printers are the only code that writes to
-** stdout, and they never write errors.  This file owns what the formats
-** must agree on, so that a path or a title looks the same in all of them:
+** their output stream, and they never write errors.  This file owns what
+** the formats must agree on, so that a path or a title looks the same in
+** all of them:
 **
-**   stdout     A 64 KiB buffer, set up once by the first printer's begin
-**              (so begin must come before anything else is written to
-**              stdout).  Piped output then costs a few write(2)s per
-**              thousand hits; on a terminal each hit is flushed as it
-**              comes so results appear while the search runs.
+**   output     A printer writes to p->out: stdout, or (in a watcher that
+**              answers a search for another process, cli/serve.c) a
+**              memory stream.  Its begin calls print_open(), which gives
+**              stdout a 64 KiB buffer the first time (so begin must come
+**              before anything else is written to stdout).  Piped output
+**              then costs a few write(2)s per thousand hits; on a
+**              terminal each hit is flushed as it comes so results appear
+**              while the search runs.
 **   paths      print_path() turns a root-relative note path into what the
 **              user can open from where they stand.  In line-oriented
 **              output a path's control bytes are escaped (\n, \t, \r,
@@ -47,25 +51,35 @@ const char print_sgr_match[] = "\033[1;31m";
 const char print_sgr_reset[] = "\033[0m";
 static const char sgr_file[] = "\033[35m";      /* files and count */
 
-/* ------------------------------------------------------------------ stdout */
+/* ------------------------------------------------------------------ output */
 
 static char out_buf[1 << 16];
 static int out_ready, out_tty;
+static FILE *out_file;  /* the stream print_open() named */
 
-/* Give stdout its large buffer.  Idempotent: the C library allows
-** setvbuf() only before the stream's first use, so it happens once. */
-void print_stdout_init(void) {
-  if (out_ready) return;
-  out_ready = 1;
-  out_tty = isatty(fileno(stdout));
-  setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
+/* Write to f (NULL: stdout) from now on.  stdout gets its large buffer
+** the first time: the C library allows setvbuf() only before a stream's
+** first use.  A memory stream has no descriptor, so it is no terminal. */
+void print_open(FILE *f) {
+  out_file = f ? f : stdout;
+  if (out_file == stdout && !out_ready) {
+    out_ready = 1;
+    setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
+  }
+  int fd = fileno(out_file);
+  out_tty = fd >= 0 && isatty(fd);
 }
 
-/* Write b to stdout and empty it; flush only when a person is watching. */
+/* Write b out and empty it; flush only when a person is watching. */
 void print_emit(buf *b) {
-  if (b->len) fwrite(b->p, 1, b->len, stdout);
+  if (!out_file) print_open(NULL);
+  if (b->len) fwrite(b->p, 1, b->len, out_file);
   buf_reset(b);
-  if (out_tty) fflush(stdout);
+  if (out_tty) fflush(out_file);
+}
+
+void print_flush(void) {
+  fflush(out_file ? out_file : stdout);
 }
 
 /* ------------------------------------------------------------------- paths */
@@ -259,9 +273,9 @@ typedef struct list_state {
   buf out;
 } list_state;
 
-static void list_begin(printer *p) { print_stdout_init(); }
+static void list_begin(printer *p) { print_open(p->out); }
 
-static void list_end(printer *p) { fflush(stdout); }
+static void list_end(printer *p) { print_flush(); }
 
 static void list_free(printer *p) {
   if (!p) return;
@@ -305,7 +319,7 @@ static void count_end(printer *p) {
     if (s->out.len >= sizeof out_buf) print_emit(&s->out);
   }
   print_emit(&s->out);
-  fflush(stdout);
+  print_flush();
 }
 
 static printer *list_new(void (*hit)(printer *, const cns_hit *),

@@ -166,14 +166,14 @@ static void hit_line(printer *p, const cns_hit *h) {
   print_emit(b);
 }
 
-static void human_begin(printer *p) { print_stdout_init(); }
+static void human_begin(printer *p) { print_open(p->out); }
 
 static void human_hit(printer *p, const cns_hit *h) {
   if (p->color) hit_grouped(p, h);
   else hit_line(p, h);
 }
 
-static void human_end(printer *p) { fflush(stdout); }
+static void human_end(printer *p) { print_flush(); }
 
 static void human_free(printer *p) {
   if (!p) return;

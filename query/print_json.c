@@ -90,9 +90,9 @@ static void json_hit(printer *p, const cns_hit *h) {
   print_emit(b);
 }
 
-static void json_begin(printer *p) { print_stdout_init(); }
+static void json_begin(printer *p) { print_open(p->out); }
 
-static void json_end(printer *p) { fflush(stdout); }
+static void json_end(printer *p) { print_flush(); }
 
 static void json_free(printer *p) {
   if (!p) return;

@@ -17,7 +17,7 @@
 #include "cnsint.h"
 
 
-static void vimgrep_begin(printer *p) { print_stdout_init(); }
+static void vimgrep_begin(printer *p) { print_open(p->out); }
 
 static void vimgrep_hit(printer *p, const cns_hit *h) {
   buf *b = p->state;
@@ -30,7 +30,7 @@ static void vimgrep_hit(printer *p, const cns_hit *h) {
   print_emit(b);
 }
 
-static void vimgrep_end(printer *p) { fflush(stdout); }
+static void vimgrep_end(printer *p) { print_flush(); }
 
 static void vimgrep_free(printer *p) {
   if (!p) return;
