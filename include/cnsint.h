@@ -576,6 +576,8 @@ struct cns {
   char *fresh_path;  /* a new index being built as INDEX-new (db.c), else NULL */
   int fresh_fd;      /* INDEX-new, flock()ed while fresh_path is set */
   int fresh_bad;     /* an update failed in it: cns_close() throws it away */
+  int resident;      /* a long-lived process (the watcher) searches it: the
+                        page cache stays as it is (search.c) */
 };
 int cns_seterr(cns *h, int rc, const char *fmt, ...) CNS_PRINTF(3, 4);
 int cns_dberr(cns *h, const char *what);   /* CNS_EDB/ECORRUPT/EBUSY from the db state */

@@ -556,6 +556,28 @@ static int serve_one(watcher *w, cns_watch_fn report, void *arg) {
   return rc;
 }
 
+/* Searches run here from now on, one after another: they keep the page
+** cache they warm (h->resident, search.c), and read the index through a
+** memory map, which spares each page read a pread() and a copy (a served
+** search at 45 MB: 6.9 -> 6.3 ms median over bench/run's mix, side by
+** side).  A map SQLite cannot make is no error: the searches then read as
+** before. */
+static void go_resident(cns *h) {
+  h->resident = 1;
+  int rc = sqlite3_exec(h->db, "PRAGMA mmap_size=1073741824", NULL, NULL,
+                        NULL);
+  (void)rc; /* a failure leaves searches reading with pread(): see above */
+}
+
+/* Wait DEBOUNCE_MS for more events: 1 when some came, 0 when none did
+** or a search is waiting on the socket (a search waiting in a cookie
+** ends the debounce too, in the caller). */
+static int debounce(const watcher *w) {
+  struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
+  int r = poll(ps, w->lfd >= 0 ? 2 : 1, DEBOUNCE_MS);
+  return r > 0 && !(ps[1].revents & POLLIN) && (ps[0].revents & POLLIN);
+}
+
 /* Wait for events and searches and deal with them, until interrupted,
 ** done() or an error.  An index that another process keeps locked past
 ** SQLite's busy timeout (a rebuild of a large folder) is no reason to
@@ -578,11 +600,9 @@ static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
     }
     if (rc || (!events && !(retry_at && now_ms() >= retry_at)))
       continue; /* an error, a signal, or nothing to do */
-    struct pollfd pf = {w->in, POLLIN, 0};
     burst b = {.all = retry_at != 0};
     if (events) drain(w, &b);
-    /* a waiting search ends the debounce */
-    while (!b.cookies.n && poll(&pf, 1, DEBOUNCE_MS) > 0) drain(w, &b);
+    while (!b.cookies.n && debounce(w)) drain(w, &b);
     if (b.cookies.n) w->last = now_ms();
     if (b.rewatch) add_tree(w, "");
     if (w->err) { /* a folder unwatched: its searches walk, and we stop */
@@ -618,6 +638,7 @@ int cns_watch_serving(cns *h, long idle_s, cns_watch_fn report,
     w.serve = serve;
     w.serve_arg = arg;
     w.lfd = srv_listen(h->index_path);
+    go_resident(h);
   }
   if (!rc) rc = watch_loop(&w, report, arg);
   srv_unlisten(w.lfd, h->index_path);

@@ -1538,6 +1538,7 @@ static int prepare_all(cns_search *s) {
 ** search went from 365 to 229 page faults and 3.45 to 3.17 ms
 ** (bench/README.md).  The default comes back once the hits are made. */
 static int search_cache(cns_search *s, int on) {
+  if (s->h->resident) return CNS_OK; /* its warm cache is what it is for */
   if (sqlite3_exec(s->h->db, on ? "PRAGMA cache_size=-128"
                                 : "PRAGMA cache_size=-2000",
                    NULL, NULL, NULL) != SQLITE_OK)
