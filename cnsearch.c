@@ -282,14 +282,20 @@ static void progress(void *arg, long done, long total) {
   if (done == total) fputc('\n', stderr);
 }
 
-int cli_open(const opts *o, int flags, cns **h) {
+int cli_check_env(void) {
   const char *w = getenv("CNSEARCH_WATCH");
   if (w && *w && cfg_watch_mode(w) < 0) {
     fprintf(stderr, "cnsearch: CNSEARCH_WATCH is '%s'; set it to auto, "
                     "never or always\n", w);
     return EXIT_ERROR;
   }
-  char *root = cli_notes_root(o), *index = cli_index_file(o, root), *err = NULL;
+  return 0;
+}
+
+int cli_open(const opts *o, int flags, cns **h) {
+  if (cli_check_env()) return EXIT_ERROR;
+  char *root = cli_notes_root(o), *index = cli_index_file(o, root);
+  char *err = NULL;
   int rc = cns_open(root, index, flags, h, &err);
   free(root);
   free(index);

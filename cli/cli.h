@@ -54,6 +54,8 @@ void cli_notice_to(FILE *err, cns *h);
 ** CNSEARCH_INDEX, else ROOT/.cnsearch/index.db).  Caller frees. */
 char *cli_notes_root(const opts *o);
 char *cli_index_file(const opts *o, const char *root);
+/* The environment's settings that are wrong: printed, and 2; else 0. */
+int cli_check_env(void);
 /* Open the index for o's notes root; on error print it and return 2. */
 int cli_open(const opts *o, int flags, cns **h);
 /* Bring the index up to date, with progress on a terminal; then, for a

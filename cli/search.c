@@ -146,7 +146,8 @@ int cli_search(const opts *o) {
     free(query);
     cli_die_usage("%s", msg);
   }
-  int rc = cli_serve_ask(o, query); /* a running watcher answers */
+  int rc = cli_check_env();
+  if (!rc) rc = cli_serve_ask(o, query); /* a running watcher answers */
   if (rc < 0) rc = search_here(o, query);
   free(query);
   return rc;

@@ -201,6 +201,12 @@ sleep 0.3
 served "$BIN" -l MoE
 expect_eq "$SERVED" 1 "the watcher answers again once continued"
 
+# A wrong setting in the environment is reported before any asking.
+CNSEARCH_WATCH=sometimes served "$BIN" -l MoE
+expect_eq "$RC" 2 "a bad CNSEARCH_WATCH is an error with a watcher running too"
+expect_eq "$SERVED$OUT" 0 "and nothing is asked or printed"
+expect_match "$ERR" "CNSEARCH_WATCH is 'sometimes'" "it says what is wrong"
+
 # The watcher ends cleanly on SIGTERM and takes its socket with it.
 kill -TERM $wpid
 wait $wpid
