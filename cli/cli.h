@@ -88,7 +88,7 @@ int cli_search_run(const opts *o, cns *h, const char *query,
 ** output on; the exit code, or -1 when no watcher answered (nothing was
 ** written then).  cli_serve() is the watcher's side (cns_serve_fn). */
 int cli_serve_ask(const opts *o, const char *query);
-int cli_serve(void *arg, cns *h, const char *req, size_t len, buf *out,
+int cli_serve(void *arg, cns *h, const char *req, size_t len, FILE *out,
               buf *err);
 
 /* Subcommands, one file each. */

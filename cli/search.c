@@ -104,6 +104,7 @@ int cli_search_run(const opts *o, cns *h, const char *query,
   so.explain = o->explain;
   so.no_linked = o->no_linked;
   so.sort = sort_order(o);
+  so.cwd = io->cwd;
   printer *p = choose_printer(o);
   setup_printer(p, o, h, io);
   cns_search *s;

@@ -8,19 +8,23 @@
 ** The request is what the search would need from its own process: the
 ** query, the output options (already checked, with --color's "auto"
 ** decided for the asker's stdout), the folder it stands in (for printed
-** paths) and the notes root it resolved (the watcher refuses a request
-** for another root).  It travels as NUL-terminated "key=value" strings;
-** no value can hold a NUL, since each comes from argv or a path.
+** paths), the notes root it resolved (the watcher refuses a request
+** for another root) and which program file it runs (a watcher left
+** running by the program an upgrade replaced refuses the new program's
+** requests).  It travels as NUL-terminated "key=value" strings; no value
+** can hold a NUL, since each comes from argv or a path.
 **
-** The watcher runs the same cli_search_run() a search runs here, with
-** memory streams for stdout and stderr, and sends both back; the asker
-** writes them out.  Everything the asker would have read from its
-** environment is decided before asking (NO_COLOR, the terminal, the
-** paths), so the answer is the one it would have printed itself.  A
-** request the watcher cannot take -- a watcher for another root, a
-** config changed since it started (indexer/watch.c) -- is declined, and
-** the search runs in its own process.  A --no-update search is run as
-** on a read-only handle, so it never writes (the regex index is not
+** The watcher runs the same cli_search_run() a search runs here, with a
+** memory file for stdout and a memory stream for stderr, and sends both
+** back; the asker writes them out.  Everything the asker would have read
+** from its environment or its folder is decided before asking or sent
+** along (NO_COLOR, the terminal, the folder, against which the notes
+** named in links-to: and linked-from: are found too), so the answer is
+** the one it would have printed itself.  A request the watcher cannot
+** take -- for another root, from another program file, with a config
+** changed since the watcher read it (indexer/watch.c) -- is declined,
+** and the search runs in its own process.  A --no-update search is run
+** as on a read-only handle, so it never writes (the regex index is not
 ** built for it), as it would not in its own process.
 */
 #include <errno.h>
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
 
@@ -62,8 +67,20 @@ static void put_flags(buf *b, const opts *o) {
   put(b, "flags", f);
 }
 
+/* The program file this process runs, as "device:inode:mtime". */
+static void program_id(char *id, size_t cap) {
+  struct stat sb;
+  if (stat("/proc/self/exe", &sb) != 0) memset(&sb, 0, sizeof sb);
+  snprintf(id, cap, "%llu:%llu:%lld.%09ld", (unsigned long long)sb.st_dev,
+           (unsigned long long)sb.st_ino, (long long)sb.st_mtim.tv_sec,
+           (long)sb.st_mtim.tv_nsec);
+}
+
 static void encode(buf *b, const opts *o, const char *query,
                    const char *root, const char *cwd) {
+  char id[96];
+  program_id(id, sizeof id);
+  put(b, "program", id);
   put(b, "query", query);
   put(b, "root", root);
   put(b, "cwd", cwd);
@@ -76,7 +93,7 @@ static void encode(buf *b, const opts *o, const char *query,
 /* What a request holds; its strings point into the request. */
 typedef struct request {
   opts o;
-  const char *query, *root, *cwd;
+  const char *query, *root, *cwd, *program;
 } request;
 
 static void take_flags(opts *o, const char *f) {
@@ -100,6 +117,7 @@ static int take(request *r, const char *kv) {
   if (k == 5 && memcmp(kv, "query", 5) == 0) r->query = v;
   else if (k == 4 && memcmp(kv, "root", 4) == 0) r->root = v;
   else if (k == 3 && memcmp(kv, "cwd", 3) == 0) r->cwd = v;
+  else if (k == 7 && memcmp(kv, "program", 7) == 0) r->program = v;
   else if (k == 5 && memcmp(kv, "color", 5) == 0) r->o.color = v;
   else if (k == 4 && memcmp(kv, "sort", 4) == 0) r->o.sort = v;
   else if (k == 5 && memcmp(kv, "flags", 5) == 0) take_flags(&r->o, v);
@@ -117,38 +135,39 @@ static int decode(const char *req, size_t len, request *r) {
   if (!len || req[len - 1] != 0) return 0;
   for (const char *p = req; p < req + len; p += strlen(p) + 1)
     if (!take(r, p)) return 0;
-  return r->query && r->root && r->cwd && r->o.color && r->o.sort;
+  return r->query && r->root && r->cwd && r->program && r->o.color &&
+         r->o.sort;
 }
 
 /* ------------------------------------------------------- the watcher's side */
 
-/* A memory stream's bytes into b; 0 if the stream failed. */
-static int drain_stream(FILE *f, char **p, size_t *n, buf *b) {
-  int ok = fclose(f) == 0;
-  if (ok && *n) buf_add(b, *p, *n);
-  free(*p);
-  return ok;
+/* Is the request one this watcher may answer: well formed, for its notes
+** root, from the same program file, with options that hold? */
+static int acceptable(const request *r, const cns *h) {
+  char id[96], msg[256];
+  program_id(id, sizeof id);
+  return strcmp(r->root, h->root) == 0 && strcmp(r->program, id) == 0 &&
+         !cli_search_check(&r->o, msg, sizeof msg);
 }
 
-int cli_serve(void *arg, cns *h, const char *req, size_t len, buf *out,
+int cli_serve(void *arg, cns *h, const char *req, size_t len, FILE *out,
               buf *err) {
   request r;
-  char msg[256], *op = NULL, *ep = NULL;
-  size_t on = 0, en = 0;
-  if (!decode(req, len, &r) || strcmp(r.root, h->root) != 0 ||
-      cli_search_check(&r.o, msg, sizeof msg))
-    return -1;
-  FILE *fo = open_memstream(&op, &on), *fe = open_memstream(&ep, &en);
-  int code = -1, flags = h->flags;
-  if (fo && fe) {
-    search_io io = {r.cwd, fo, fe};
-    if (r.o.no_update) /* as its own read-only handle would: no writes */
-      h->flags = (h->flags & ~CNS_OPEN_CREATE) | CNS_OPEN_READONLY;
-    code = cli_search_run(&r.o, h, r.query, &io);
-    h->flags = flags;
-  }
-  if (fo && !drain_stream(fo, &op, &on, out)) code = -1;
-  if (fe && !drain_stream(fe, &ep, &en, err)) code = -1;
+  char *ep = NULL;
+  size_t en = 0;
+  if (!decode(req, len, &r) || !acceptable(&r, h)) return -1;
+  FILE *fe = open_memstream(&ep, &en);
+  if (!fe) return -1;
+  int flags = h->flags;
+  search_io io = {r.cwd, out, fe};
+  if (r.o.no_update) /* as its own read-only handle would: no writes */
+    h->flags = (h->flags & ~CNS_OPEN_CREATE) | CNS_OPEN_READONLY;
+  int code = cli_search_run(&r.o, h, r.query, &io);
+  h->flags = flags;
+  print_open(NULL); /* the printers no longer point at out */
+  if (fclose(fe) != 0) code = -1;
+  else if (en) buf_add(err, ep, en);
+  free(ep);
   return code;
 }
 

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cnsint.h"
 
 static const char *default_exts[] = {"md", "markdown", "mdx", "txt"};
@@ -179,4 +180,26 @@ int cfg_load(cns_config *c, const char *path, buf *err) {
   free(line);
   fclose(f);
   return rc;
+}
+
+/* The stamp is taken before the file is read: an edit in between makes
+** the next comparison differ, which errs on the safe side.  The change
+** time is in it because an edit that keeps the size can land within the
+** file system's time granularity of the last one. */
+void cfg_stamp_of(const char *path, cfg_stamp *out) {
+  struct stat sb;
+  memset(out, 0, sizeof *out);
+  if (stat(path, &sb) != 0) return;
+  out->seen = 1;
+  out->dev = (unsigned long long)sb.st_dev;
+  out->ino = (unsigned long long)sb.st_ino;
+  out->size = (long long)sb.st_size;
+  out->mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+  out->ctime_ns = (long long)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec;
+}
+
+int cfg_stamp_same(const cfg_stamp *a, const cfg_stamp *b) {
+  return a->seen == b->seen && a->dev == b->dev && a->ino == b->ino &&
+         a->size == b->size && a->mtime_ns == b->mtime_ns &&
+         a->ctime_ns == b->ctime_ns;
 }

@@ -445,6 +445,7 @@ static int resolve_root(cns *h, const char *root) {
 static int load_config(cns *h) {
   char *path = cns_xasprintf("%s/.cnsearch/config", h->root);
   buf err = BUF_INIT;
+  cfg_stamp_of(path, &h->cfg_at);
   int rc = cfg_load(&h->cfg, path, &err);
   if (rc) cns_seterr(h, rc, "%s", buf_str(&err));
   buf_free(&err);

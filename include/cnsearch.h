@@ -125,6 +125,9 @@ typedef struct cns_search_opts {
   int explain;           /* fill cns_hit.explain */
   int sort;              /* CNS_SORT_* */
   int no_linked;         /* search the notes alone, not the pages they link */
+  const char *cwd;       /* the folder a note named by a relative path in
+                            links-to:/linked-from: is found from; NULL:
+                            the current one */
 } cns_search_opts;
 
 #define CNS_SORT_RANK 0

@@ -83,6 +83,13 @@ typedef struct cns_config {
   int watch;         /* CFG_WATCH_*: start a background watcher? */
   long watch_idle;   /* seconds without a search before it ends */
 } cns_config;
+/* What stat() said of the config file when it was read, so that a
+** long-lived process can tell it has changed since (indexer/watch.c). */
+typedef struct cfg_stamp {
+  int seen;          /* the file existed */
+  unsigned long long dev, ino;
+  long long size, mtime_ns, ctime_ns;
+} cfg_stamp;
 #define CFG_WATCH_AUTO 0   /* for folders of AUTOWATCH_MIN notes or more */
 #define CFG_WATCH_NEVER 1
 #define CFG_WATCH_ALWAYS 2
@@ -96,6 +103,9 @@ int cfg_watch_mode(const char *v);
 /* "90s", "30m", "2h", "7d" or "30" (minutes) to seconds; 0 if malformed. */
 long cfg_duration(const char *v);
 void cfg_free(cns_config *c);
+/* path's stamp now; is it the same file, unchanged? */
+void cfg_stamp_of(const char *path, cfg_stamp *out);
+int cfg_stamp_same(const cfg_stamp *a, const cfg_stamp *b);
 
 /* ---------------------------------------------------------------- core/thread.c
 ** Start fn(arg) on a thread of its own with every signal blocked (they
@@ -514,11 +524,12 @@ int links_file_kind(const char *path);
 int links_resolve(sqlite3 *db, int kind, const char *target, long long *id,
                   buf *err);
 /* The note a user means by name: a path (absolute, relative to the
-** current folder, or relative to root; the ending may be left off), else
-** a title, else a file name stem.  *path (caller frees) is its path.
+** folder cwd -- NULL: the current one -- or relative to root; the ending
+** may be left off), else a title, else a file name stem.  *path (caller
+** frees) is its path.
 ** CNS_EUSAGE "no note 'x'" / "'x' names 2 notes: a.md, b.md; ..." */
-int links_find_note(sqlite3 *db, const char *root, const char *name,
-                    long long *id, char **path, buf *err);
+int links_find_note(sqlite3 *db, const char *root, const char *cwd,
+                    const char *name, long long *id, char **path, buf *err);
 /* Note ids, ascending, without repeats. */
 typedef struct links_ids {
   long long *v;
@@ -573,6 +584,7 @@ struct cns {
   char *notice;
   volatile int interrupted; /* set by cns_interrupt() */
   cns_config cfg;    /* ROOT/.cnsearch/config */
+  cfg_stamp cfg_at;  /* that file as it was just before it was read */
   char *fresh_path;  /* a new index being built as INDEX-new (db.c), else NULL */
   int fresh_fd;      /* INDEX-new, flock()ed while fresh_path is set */
   int fresh_bad;     /* an update failed in it: cns_close() throws it away */
@@ -590,20 +602,23 @@ int db_publish(cns *h);  /* rename a new index into place (db.c); CNS_* */
 ** The watcher's socket, INDEX-sync/.sock: searches ask the running
 ** watcher to answer them.  See serve.c for the exchange. */
 /* Run the request (the CLI's bytes) on h: the exit code, with what the
-** search printed in out and its messages in err; -1 declines (the
-** search then runs itself).  A watcher given one answers searches. */
+** search prints written to out and its messages in err; -1 declines
+** (the search then runs itself).  A watcher given one answers searches. */
 typedef int (*cns_serve_fn)(void *arg, cns *h, const char *req, size_t len,
-                            buf *out, buf *err);
+                            FILE *out, buf *err);
 /* cns_watch() that also answers searches with serve (may be NULL). */
 int cns_watch_serving(cns *h, long idle_s, cns_watch_fn report,
                       cns_serve_fn serve, void *arg);
 int srv_listen(const char *index_path);          /* listening fd, or -1 */
 void srv_unlisten(int fd, const char *index_path);
 /* Accept one search: its connection, with *fresh and the request in
-** req; -1 if none came, or not from this user.  srv_reply() answers
-** (code -1: declined) and closes the connection. */
+** req; -1 if none came, or not from this user; -2 if the socket itself
+** fails.  srv_output() is a stream for the answer (a memory file; NULL
+** if none can be made; caller fcloses); srv_reply() sends the exit code
+** (-1: declined), err, and what out holds, and closes the connection. */
 int srv_accept(int lfd, buf *req, int *fresh);
-void srv_reply(int c, int code, const buf *out, const buf *err);
+FILE *srv_output(void);
+void srv_reply(int c, int code, FILE *out, const buf *err);
 /* The search's side: 1 when the watcher answered, with the exit code,
 ** a memory file holding the output (-1: none; caller closes) and the
 ** messages appended to err; 0 when nobody answered (nothing was written

@@ -382,26 +382,30 @@ static int path_of(sqlite3 *db, long long id, char **path, buf *err) {
   return rc == SQLITE_ROW ? CNS_OK : dberr(db, err);
 }
 
-/* name as a path relative to root: absolute or relative to the current
-** folder when it exists there and lies inside root; else as written,
-** less a leading "./".  Caller frees. */
-static char *as_rel_path(const char *root, const char *name) {
+/* name as a path relative to root: absolute or relative to the folder
+** cwd (NULL: the current one) when it exists there and lies inside root;
+** else as written, less a leading "./".  Caller frees. */
+static char *as_rel_path(const char *root, const char *cwd,
+                         const char *name) {
   char real[PATH_MAX];
   size_t rl = strlen(root);
-  if (realpath(name, real) && strncmp(real, root, rl) == 0 &&
-      real[rl] == '/')
-    return cns_xstrdup(real + rl + 1);
+  char *full = cwd && name[0] != '/' ? cns_xasprintf("%s/%s", cwd, name)
+                                     : cns_xstrdup(name);
+  int inside = realpath(full, real) && strncmp(real, root, rl) == 0 &&
+               real[rl] == '/';
+  free(full);
+  if (inside) return cns_xstrdup(real + rl + 1);
   while (name[0] == '.' && name[1] == '/') name += 2;
   if (name[0] == '/' && strncmp(name, root, rl) == 0 && name[rl] == '/')
     return cns_xstrdup(name + rl + 1);
   return cns_xstrdup(name);
 }
 
-int links_find_note(sqlite3 *db, const char *root, const char *name,
-                    long long *id, char **path, buf *err) {
+int links_find_note(sqlite3 *db, const char *root, const char *cwd,
+                    const char *name, long long *id, char **path, buf *err) {
   *id = 0;
   *path = NULL;
-  char *rel = as_rel_path(root, name);
+  char *rel = as_rel_path(root, cwd, name);
   int rc = resolve_path(db, rel, id, err);
   free(rel);
   links_ids ids = {0};
@@ -713,7 +717,7 @@ int cns_links_new(cns *h, const char *note, cns_links **out) {
   cns_links *L = cns_xcalloc(1, sizeof *L);
   long long id;
   buf err = BUF_INIT;
-  int rc = links_find_note(h->db, h->root, note, &id, &L->path, &err);
+  int rc = links_find_note(h->db, h->root, NULL, note, &id, &L->path, &err);
   if (rc) rc = cns_seterr(h, rc, "%s", buf_str(&err));
   buf_free(&err);
   if (!rc) rc = add_outgoing(h, L, id);

@@ -20,13 +20,15 @@
 **                        search printed anything, a memfd holding it,
 **                        passed with SCM_RIGHTS
 **
-** The output travels whole, at the end, in a memory file: the watcher
-** never writes to the searcher's terminal or pipe, so a reader that
-** stops reading (a pager) blocks the search, not the watcher, and a
-** search that dies has written nothing.  That makes falling back safe:
-** a search that gets no 'W' within ASK_WAIT_MS (the watcher is busy
-** with an update), or sees the connection end without an 'R', or gets
-** "declined", runs the search itself and nothing is printed twice.  A
+** The output travels whole, at the end, in a memory file the search
+** printed into: the watcher never writes to the searcher's terminal or
+** pipe, so a reader that stops reading (a pager) blocks the search, not
+** the watcher, and a search that dies has written nothing.  That makes
+** falling back safe: a search that cannot connect at once (no watcher,
+** or a full queue), gets no 'W' within ASK_WAIT_MS (the watcher is busy
+** with an update), finds the watcher stopped (Ctrl-Z) while it waits
+** for the answer, sees the connection end without an 'R', or is
+** declined, runs the search itself, and nothing is printed twice.  A
 ** "fresh" request asks the watcher first to apply every change made
 ** before it (watch.c), as cns_watcher_sync() does for a search that
 ** walks.  Both sides check the peer's user id (SO_PEERCRED).
@@ -59,12 +61,15 @@ static int sock_addr(const char *index_path, struct sockaddr_un *a) {
   return n > 0 && (size_t)n < sizeof a->sun_path;
 }
 
-/* Is the peer of c this user? */
-static int same_user(int c) {
+/* Is the peer of c this user?  *pid (may be NULL) is its process. */
+static int same_user(int c, pid_t *pid) {
   struct ucred cr;
   socklen_t n = sizeof cr;
-  return getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &n) == 0 &&
-         cr.uid == geteuid();
+  if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &n) != 0 ||
+      cr.uid != geteuid())
+    return 0;
+  if (pid) *pid = cr.pid;
+  return 1;
 }
 
 int srv_listen(const char *index_path) {
@@ -73,7 +78,7 @@ int srv_listen(const char *index_path) {
   unlink(a.sun_path); /* a dead watcher's; the lock says we are the one */
   int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 16) != 0) {
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0) {
     close(fd);
     return -1;
   }
@@ -97,10 +102,14 @@ static int wait_readable(int c, int ms) {
 
 int srv_accept(int lfd, buf *req, int *fresh) {
   int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (c < 0) return -1;
+  if (c < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+                   errno == ECONNABORTED
+               ? -1
+               : -2;
   char *m = cns_xmalloc(REQUEST_MAX);
   ssize_t n = -1;
-  if (same_user(c) && wait_readable(c, REQUEST_WAIT_MS)) {
+  if (same_user(c, NULL) && wait_readable(c, REQUEST_WAIT_MS)) {
     struct iovec iov = {m, REQUEST_MAX};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
     n = recvmsg(c, &mh, 0);
@@ -119,24 +128,15 @@ int srv_accept(int lfd, buf *req, int *fresh) {
   return c;
 }
 
-/* A memory file holding out, at offset 0; -1 if it cannot be made. */
-static int out_file(const buf *out) {
+FILE *srv_output(void) {
   int fd = memfd_create("cnsearch-answer", MFD_CLOEXEC);
-  for (size_t off = 0; fd >= 0 && off < out->len;) {
-    ssize_t n = write(fd, out->p + off, out->len - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close(fd);
-      return -1;
-    }
-    off += (size_t)n;
-  }
-  return fd;
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (fd >= 0 && !f) close(fd);
+  return f;
 }
 
-void srv_reply(int c, int code, const buf *out, const buf *err) {
-  int fd = code >= 0 && out->len ? out_file(out) : -1;
-  if (code >= 0 && out->len && fd < 0) code = -1; /* the search runs itself */
+void srv_reply(int c, int code, FILE *out, const buf *err) {
+  int fd = code >= 0 && out && ftell(out) > 0 ? fileno(out) : -1;
   int32_t rc = code;
   uint32_t elen = code >= 0 ? (uint32_t)err->len : 0;
   char head[9];
@@ -162,23 +162,39 @@ void srv_reply(int c, int code, const buf *out, const buf *err) {
   /* a search that gave up is gone: nothing to do about a failed send */
   ssize_t n = sendmsg(c, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
   (void)n;
-  if (fd >= 0) close(fd);
   close(c);
 }
 
 /* ------------------------------------------------------------ the search */
 
-/* Connect to the index's watcher: the socket, or -1. */
-static int connect_watcher(const char *index_path) {
+/* Connect to the index's watcher: the socket, or -1; *pid is the
+** watcher's process.  The socket does not block: a full queue of
+** connections (a watcher stopped, or busy for long) is EAGAIN, not a
+** wait. */
+static int connect_watcher(const char *index_path, pid_t *pid) {
   struct sockaddr_un a;
   if (!sock_addr(index_path, &a)) return -1;
-  int c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  int c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c < 0) return -1;
-  if (connect(c, (struct sockaddr *)&a, sizeof a) != 0 || !same_user(c)) {
+  if (connect(c, (struct sockaddr *)&a, sizeof a) != 0 || !same_user(c, pid)) {
     close(c);
     return -1;
   }
   return c;
+}
+
+/* Is process pid stopped (Ctrl-Z, SIGSTOP) or gone? */
+static int stopped(pid_t pid) {
+  char path[64], st[256];
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 1;
+  ssize_t n = read(fd, st, sizeof st - 1);
+  close(fd);
+  if (n <= 0) return 1;
+  st[n] = 0;
+  const char *p = strrchr(st, ')'); /* the state follows the name */
+  return !p || p[1] != ' ' || p[2] == 'T' || p[2] == 't' || p[2] == 'Z';
 }
 
 /* Send the request; 1 if the watcher took it up ('W') in time. */
@@ -201,14 +217,17 @@ static int passed_fd(struct msghdr *mh) {
 }
 
 /* Wait for the reply until *stop is set (a signal's handler sets it):
-** 1 when it can be read, -1 when stopped. */
-static int await_reply(int c, const volatile sig_atomic_t *stop) {
+** 1 when it can be read, -1 when stopped, 0 when the watcher has been
+** stopped (nothing is printed yet, so the search can run itself).  A
+** watcher at work is waited for however long the search takes. */
+static int await_reply(int c, pid_t pid, const volatile sig_atomic_t *stop) {
   struct pollfd pf = {c, POLLIN, 0};
   for (;;) {
     if (stop && *stop) return -1;
     int r = poll(&pf, 1, 100);
     if (r > 0) return 1;
     if (r < 0 && errno != EINTR) return 1; /* recvmsg() tells what is wrong */
+    if (r == 0 && stopped(pid)) return 0;
   }
 }
 
@@ -246,9 +265,11 @@ static int read_reply(int c, int *code, int *out_fd, buf *err) {
 int cns_serve_ask(const char *index_path, int fresh, const char *req,
                   size_t len, const volatile sig_atomic_t *stop, int *code,
                   int *out_fd, buf *err) {
-  int c = connect_watcher(index_path), got = 0;
+  pid_t pid = 0;
+  int c = connect_watcher(index_path, &pid), got = 0;
   if (c < 0) return 0;
-  if (send_request(c, fresh, req, len) && (got = await_reply(c, stop)) > 0)
+  if (send_request(c, fresh, req, len) &&
+      (got = await_reply(c, pid, stop)) > 0)
     got = read_reply(c, code, out_fd, err);
   close(c);
   return got;

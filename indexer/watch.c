@@ -89,9 +89,9 @@ typedef struct watcher {
   int lfd;           /* the socket searches ask on (serve.c), or -1 */
   cns_serve_fn serve; /* what answers them */
   void *serve_arg;
-  struct stat cfg;   /* ROOT/.cnsearch/config when h->cfg was read */
-  int cfg_seen;      /* stat() found it then */
   unsigned seq;      /* names our own cookies */
+  long long retry_at; /* when a full update is due again (a burst found
+                         the index locked); 0: none */
 } watcher;
 
 /* A list of names (owned). */
@@ -478,19 +478,10 @@ static int done(const watcher *w) {
 ** declined: they read it themselves. */
 static int config_changed(const watcher *w) {
   char *p = cns_xasprintf("%s/.cnsearch/config", w->h->root);
-  struct stat sb;
-  int seen = stat(p, &sb) == 0;
+  cfg_stamp now;
+  cfg_stamp_of(p, &now);
   free(p);
-  if (seen != w->cfg_seen) return 1;
-  return seen && (sb.st_ino != w->cfg.st_ino || sb.st_size != w->cfg.st_size ||
-                  sb.st_mtim.tv_sec != w->cfg.st_mtim.tv_sec ||
-                  sb.st_mtim.tv_nsec != w->cfg.st_mtim.tv_nsec);
-}
-
-static void remember_config(watcher *w) {
-  char *p = cns_xasprintf("%s/.cnsearch/config", w->h->root);
-  w->cfg_seen = stat(p, &w->cfg) == 0;
-  free(p);
+  return !cfg_stamp_same(&now, &w->h->cfg_at);
 }
 
 static int has_name(const names *l, const char *name) {
@@ -501,13 +492,15 @@ static int has_name(const names *l, const char *name) {
 
 /* Apply every change made before now, the way a search's cookie asks
 ** (cns_watcher_sync()), with a cookie of our own: its event comes after
-** every earlier one.  CNS_OK when the index is fresh. */
+** every earlier one.  With a full update due (retry_at), that update,
+** since the changes of the burst that failed are known to no event.
+** CNS_OK when the index is fresh. */
 static int catch_up(watcher *w, cns_watch_fn report, void *arg) {
   char name[64];
   snprintf(name, sizeof name, "w%ld-%u", (long)getpid(), w->seq++);
   char *path = cns_xasprintf("%s/%s", w->sync_dir, name);
   int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  burst b = {0};
+  burst b = {.all = w->retry_at != 0};
   long long end = now_ms() + SYNC_WAIT_MS;
   if (fd >= 0) close(fd);
   while (fd >= 0 && !b.all && !has_name(&b.cookies, name) &&
@@ -522,6 +515,7 @@ static int catch_up(watcher *w, cns_watch_fn report, void *arg) {
     rc = watch_error(w);
   } else if (fd >= 0 && (b.all || has_name(&b.cookies, name))) {
     rc = apply_burst(w, &b, report, arg); /* answers our cookie too */
+    if (!rc) w->retry_at = 0;
   } else {
     answer(w, &b.cookies, 1, NULL);
   }
@@ -535,23 +529,29 @@ static int catch_up(watcher *w, cns_watch_fn report, void *arg) {
 ** be watched is an error that ends the watcher; a failed catch-up is
 ** CNS_EBUSY, which the loop retries as a full update. */
 static int serve_one(watcher *w, cns_watch_fn report, void *arg) {
-  buf req = BUF_INIT, out = BUF_INIT, err = BUF_INIT;
+  buf req = BUF_INIT, err = BUF_INIT;
   int fresh, code = -1, rc = CNS_OK;
   int c = srv_accept(w->lfd, &req, &fresh);
+  if (c == -2) { /* the socket itself fails: searches run themselves */
+    srv_unlisten(w->lfd, w->h->index_path);
+    w->lfd = -1;
+  }
   if (c < 0) {
     buf_free(&req);
     return CNS_OK;
   }
   w->last = now_ms();
   if (fresh) rc = catch_up(w, report, arg);
-  if (!rc && !config_changed(w)) {
-    code = w->serve(w->serve_arg, w->h, req.p ? req.p : "", req.len, &out,
+  FILE *out = !rc && !config_changed(w) ? srv_output() : NULL;
+  if (out) {
+    code = w->serve(w->serve_arg, w->h, req.p ? req.p : "", req.len, out,
                     &err);
     if (w->h->interrupted) code = -1; /* cut short: let it run itself */
+    if (fflush(out) != 0 || ferror(out)) code = -1; /* memory is short */
   }
-  srv_reply(c, code, &out, &err);
+  srv_reply(c, code, out, &err);
+  if (out) fclose(out);
   buf_free(&req);
-  buf_free(&out);
   buf_free(&err);
   return rc;
 }
@@ -582,12 +582,11 @@ static int debounce(const watcher *w) {
 ** done() or an error.  An index that another process keeps locked past
 ** SQLite's busy timeout (a rebuild of a large folder) is no reason to
 ** stop: the burst's searches are told to walk themselves, and a full
-** update is tried again a second later (retry_at), which finds whatever
+** update is tried again a second later (w->retry_at), which finds whatever
 ** the burst named.  Searches asking on the socket in the meantime do not
 ** put that off. */
 static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
   int rc = CNS_OK;
-  long long retry_at = 0; /* when a full update is due again; 0: none */
   while (!rc && !w->h->interrupted) {
     struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
     int r = poll(ps, w->lfd >= 0 ? 2 : 1, 1000);
@@ -596,11 +595,11 @@ static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
     if (r > 0 && w->lfd >= 0 && (ps[1].revents & POLLIN) &&
         (rc = serve_one(w, report, arg)) == CNS_EBUSY) {
       rc = CNS_OK;
-      if (!retry_at) retry_at = now_ms() + 1000;
+      if (!w->retry_at) w->retry_at = now_ms() + 1000;
     }
-    if (rc || (!events && !(retry_at && now_ms() >= retry_at)))
+    if (rc || (!events && !(w->retry_at && now_ms() >= w->retry_at)))
       continue; /* an error, a signal, or nothing to do */
-    burst b = {.all = retry_at != 0};
+    burst b = {.all = w->retry_at != 0};
     if (events) drain(w, &b);
     while (!b.cookies.n && debounce(w)) drain(w, &b);
     if (b.cookies.n) w->last = now_ms();
@@ -612,7 +611,7 @@ static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
       rc = apply_burst(w, &b, report, arg);
     }
     burst_free(&b);
-    retry_at = rc == CNS_EBUSY ? now_ms() + 1000 : 0;
+    w->retry_at = rc == CNS_EBUSY ? now_ms() + 1000 : 0;
     if (rc == CNS_EBUSY) rc = CNS_OK;
   }
   return w->h->interrupted ? CNS_OK : rc;
@@ -628,7 +627,6 @@ int cns_watch_serving(cns *h, long idle_s, cns_watch_fn report,
   watcher w = {.in = -1, .lfd = -1};
   if (!rc) rc = watcher_start(h, idle_s, &w);
   if (!rc) {
-    remember_config(&w); /* before the walk, which reads the notes it names */
     burst first = {.all = 1}; /* answers cookies left before we watched */
     rc = apply_burst(&w, &first, report, arg);
     burst_free(&first);

@@ -222,8 +222,8 @@ static int resolve_links(cns_search *s) {
     char *path = NULL;
     links_ids ids = {0};
     buf err = BUF_INIT, set = BUF_INIT;
-    int rc = links_find_note(s->h->db, s->h->root, p->filters[i].arg, &id,
-                             &path, &err);
+    int rc = links_find_note(s->h->db, s->h->root, s->opts.cwd,
+                             p->filters[i].arg, &id, &path, &err);
     if (!rc)
       rc = f == QP_F_LINKS_TO ? links_sources(s->h->db, id, &ids, &err)
                               : links_dests(s->h->db, id, &ids, &err);

@@ -24,8 +24,21 @@ while [ $i -lt 300 ]; do
   printf '# Bulk %d\n\nkiwique text for a long answer, note %d of many.\n' $i $i >"$NOTES/bulk/b$i.md"
   i=$((i + 1))
 done
+# two notes of the same name, each linked from its own folder: a note
+# named by a relative path is found from the searcher's folder
+for t in 1 2; do
+  mkdir "$NOTES/twin$t"
+  printf '# Twin %d\n\nplain text\n' $t >"$NOTES/twin$t/twin.md"
+  printf '# Linker %d\n\ntwinlinkword, see [the twin](twin.md)\n' $t >"$NOTES/twin$t/linker.md"
+done
 run "$BIN" -C "$NOTES" -q index
 expect_rc 0 "index the bulk notes"
+
+# alive: the watcher runs (a crashed child is a zombie until waited for,
+# and kill -0 succeeds on a zombie)
+alive() {
+  [ -r "/proc/$wpid/stat" ] && [ "$(sed 's/.*) //' "/proc/$wpid/stat" | cut -c1)" != Z ]
+}
 
 start_watcher() {
   "$BIN" -C "$NOTES" -q watch 2>"$TMP/watch.err" &
@@ -73,6 +86,8 @@ cat >"$TMP/cases" <<'EOF'
 . tag:inference
 papers MoE
 papers --vimgrep -n 0 kiwique
+twin1 -l links-to:twin.md twinlinkword
+twin2 --json linked-from:./linker.md
 EOF
 
 # case K LINE: run the search on LINE from its folder; its stdout and
@@ -130,16 +145,16 @@ while [ $n -lt 5 ]; do
   # SIGSTOP takes effect asynchronously: wait until the watcher is stopped
   while [ "$(cut -d' ' -f3 "/proc/$wpid/stat")" != T ]; do sleep 0.01; done
   printf '# Held %d\n\nquollserve%d\n' $n $n >"$NOTES/held$n.md"
-  "$BIN" -l "quollserve$n" >"$TMP/held.out" 2>&1 &
+  ( served "$BIN" -l "quollserve$n"; echo "$SERVED $OUT" >"$TMP/held.res" ) &
   spid=$!
-  sleep 0.1 # the search has connected, and waits (250 ms) for the watcher
+  sleep 0.15 # the search has connected, and waits (250 ms) for the watcher
   kill -CONT $wpid
   wait $spid
-  [ "$(cat "$TMP/held.out")" = "held$n.md" ] || missed="$missed $n:$(cat "$TMP/held.out")"
+  [ "$(cat "$TMP/held.res")" = "1 held$n.md" ] || missed="$missed $n:$(cat "$TMP/held.res")"
   rm "$NOTES/held$n.md"
   n=$((n + 1))
 done
-expect_eq "$missed" "" "a search that reaches the watcher with the change's events sees it"
+expect_eq "$missed" "" "a search that reaches the watcher with the change's events is served, and sees it"
 run "$BIN" -C "$NOTES" index # the watcher applies the removals
 expect_rc 0 "index through the watcher"
 
@@ -158,7 +173,7 @@ expect_eq "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" 2 "and obeys the new lim
 rm "$NOTES/.cnsearch/config"
 
 # Requests that are not searches: the watcher drops them and goes on.
-python3 - "$SYNC/.sock" <<'EOF'
+python3 - "$SYNC/.sock" "$NOTES" "$BIN" <<'EOF'
 import socket, sys
 for data in [b"", b"X", b"Q", b"Q\0", b"Q\0query=a\0", b"Q\0junk", b"Q\1" + b"a" * 70000]:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -174,21 +189,72 @@ for data in [b"", b"X", b"Q", b"Q\0", b"Q\0query=a\0", b"Q\0junk", b"Q\1" + b"a"
     except OSError:
         pass
     s.close()
-# an asker that goes away without reading its answer
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-s.send(b"Q\0query=MoE\0root=/\0cwd=/\0color=never\0sort=rank\0limit=-1\0flags=\0")
-s.close()
+# askers that go away without reading their answer (a large one, which
+# the watcher prints into its memory file and sends to nobody)
+import os
+st = os.stat(sys.argv[3])
+program = "%d:%d:%d.%09d" % (st.st_dev, st.st_ino, st.st_mtime_ns // 10**9, st.st_mtime_ns % 10**9)
+req = "query=kiwique\0root=%s\0cwd=%s\0program=%s\0color=never\0sort=rank\0limit=0\0flags=j\0" % (
+    os.path.realpath(sys.argv[2]), sys.argv[2], program)
+for _ in range(5):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.send(b"Q\0" + req.encode())
+    s.close()
 EOF
-kill -0 $wpid 2>/dev/null && pass || fail "the watcher survives malformed requests"
+alive && pass || fail "the watcher survives malformed requests and askers that leave"
 served "$BIN" -l MoE
 expect_eq "$SERVED" 1 "and answers the next search"
 expect_match "$OUT" "^topics/mixture-of-experts.md" "with the right notes"
 
 # A reader that stops reading: the answer is ours to write, so a closed
 # pipe ends the search (SIGPIPE), as it would a search run here.
-"$BIN" -n 0 -l kiwique | head -n 1 >/dev/null
-kill -0 $wpid 2>/dev/null && pass || fail "the watcher survives a closed pipe"
+{ "$BIN" -n 0 --json kiwique; echo $? >"$TMP/pipe.rc"; } | head -c 10 >/dev/null
+expect_eq "$(cat "$TMP/pipe.rc")" 141 "a search whose reader leaves ends by SIGPIPE"
+alive && pass || fail "the watcher survives a closed pipe"
+
+# Served searches leave no descriptor open in the watcher.
+fds=$(ls "/proc/$wpid/fd" | wc -l)
+i=0
+while [ $i -lt 20 ]; do "$BIN" -n 0 --json kiwique >/dev/null; "$BIN" nosuchwordzz 2>/dev/null; i=$((i + 1)); done
+expect_eq "$(ls "/proc/$wpid/fd" | wc -l)" "$fds" "40 served searches leave the watcher's descriptors as they were"
+
+# Another process holds the index past SQLite's busy timeout (10 s): the
+# watcher's update of a note written meanwhile fails, and a full update
+# is due a second later.  A search that comes in that second must get
+# that full update first, not an answer from the index without the note.
+python3 -c 'import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE"); time.sleep(11); db.execute("ROLLBACK")' \
+  "$NOTES/.cnsearch/index.db" &
+hpid=$!
+sleep 0.5
+printf '# Locked\n\nwombatlocked\n' >"$NOTES/locked.md"
+wait $hpid
+served "$BIN" -l wombatlocked
+expect_eq "$SERVED $OUT" "1 locked.md" "a search served while a full update is due sees the note the failed update missed"
+rm "$NOTES/locked.md"
+run "$BIN" index
+expect_rc 0 "index through the watcher after the lock"
+
+# A stopped watcher, and more searches than its queue holds: each one
+# either waits its quarter second or finds the queue full, then runs by
+# itself; none hangs.
+kill -STOP $wpid
+while [ "$(sed 's/.*) //' "/proc/$wpid/stat" | cut -c1)" != T ]; do sleep 0.01; done
+i=0 pids=""
+while [ $i -lt 70 ]; do
+  ( timeout -k 5 30 "$BIN" --no-update -l MoE >/dev/null 2>&1; echo $? >"$TMP/many.$i" ) &
+  pids="$pids $!"
+  i=$((i + 1))
+done
+# shellcheck disable=SC2086 # one pid per word
+wait $pids
+expect_eq "$(cat "$TMP"/many.* | grep -c '^0$')" 70 "70 searches at once with the watcher stopped all end by themselves"
+rm -f "$TMP"/many.*
+kill -CONT $wpid
+sleep 0.5
+alive && pass || fail "the watcher goes on after a stopped spell with a full queue"
 
 # A stopped watcher: the search waits a quarter of a second for it to
 # take the request, then runs by itself; nothing is printed twice.
@@ -200,6 +266,14 @@ kill -CONT $wpid
 sleep 0.3
 served "$BIN" -l MoE
 expect_eq "$SERVED" 1 "the watcher answers again once continued"
+
+# Another program file (an upgrade replaced the one the watcher runs):
+# the watcher declines, and the search runs in its own process.
+cp "$BIN" "$TMP/cnsearch-copy"
+served "$TMP/cnsearch-copy" -l MoE
+expect_eq "$SERVED" 0 "a search by another program file is not served"
+expect_match "$OUT" "^topics/mixture-of-experts.md" "and runs by itself"
+rm "$TMP/cnsearch-copy"
 
 # A wrong setting in the environment is reported before any asking.
 CNSEARCH_WATCH=sometimes served "$BIN" -l MoE

@@ -271,7 +271,7 @@ static void find_is(const char *name, const char *want_path, int want_rc,
   long long id;
   char *path = NULL;
   buf err = BUF_INIT;
-  int rc = links_find_note(db, "/no/such/root", name, &id, &path, &err);
+  int rc = links_find_note(db, "/no/such/root", NULL, name, &id, &path, &err);
   int ok = rc == want_rc &&
            (want_path ? path && strcmp(path, want_path) == 0 : path == NULL) &&
            (!want_err || strcmp(buf_str(&err), want_err) == 0);
