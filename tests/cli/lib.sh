@@ -49,6 +49,16 @@ expect_no_match() { # text, extended regex, description
   if printf '%s\n' "$1" | grep -Eq -- "$2"; then fail "$3: '$1' matches /$2/"; else pass; fi
 }
 
+# hold_lock DB SECONDS: hold DB's write lock (BEGIN IMMEDIATE) for
+# SECONDS in the background, as another process's long rebuild would;
+# $! is the holder's pid.
+hold_lock() {
+  python3 -c 'import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE"); time.sleep(float(sys.argv[2])); db.execute("ROLLBACK")' \
+    "$1" "$2" &
+}
+
 finish() {
   echo "$NAME: $PASSED passed, $FAILED failed"
   echo "# counts $PASSED $FAILED"

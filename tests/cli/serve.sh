@@ -223,10 +223,7 @@ expect_eq "$(ls "/proc/$wpid/fd" | wc -l)" "$fds" "40 served searches leave the 
 # watcher's update of a note written meanwhile fails, and a full update
 # is due a second later.  A search that comes in that second must get
 # that full update first, not an answer from the index without the note.
-python3 -c 'import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE"); time.sleep(11); db.execute("ROLLBACK")' \
-  "$NOTES/.cnsearch/index.db" &
+hold_lock "$NOTES/.cnsearch/index.db" 11
 hpid=$!
 sleep 0.5
 printf '# Locked\n\nwombatlocked\n' >"$NOTES/locked.md"

@@ -67,10 +67,7 @@ expect_eq "$OUT" "other.md" "a search of another index walks the notes itself"
 # Another process holds the index past SQLite's busy timeout (10 s), as
 # a rebuild of a large folder does: the watcher outlasts it instead of
 # exiting, and then indexes what changed meanwhile.
-python3 -c 'import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE"); time.sleep(11); db.execute("ROLLBACK")' \
-  "$NOTES/.cnsearch/index.db" &
+hold_lock "$NOTES/.cnsearch/index.db" 11
 hpid=$!
 sleep 0.5
 printf '# Held\n\nwallabique\n' >"$NOTES/held.md"
