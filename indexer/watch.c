@@ -490,44 +490,86 @@ static int has_name(const names *l, const char *name) {
   return 0;
 }
 
-/* Apply every change made before now, the way a search's cookie asks
-** (cns_watcher_sync()), with a cookie of our own: its event comes after
-** every earlier one.  With a full update due (retry_at), that update,
-** since the changes of the burst that failed are known to no event.
-** CNS_OK when the index is fresh. */
-static int catch_up(watcher *w, cns_watch_fn report, void *arg) {
-  char name[64];
-  snprintf(name, sizeof name, "w%ld-%u", (long)getpid(), w->seq++);
-  char *path = cns_xasprintf("%s/%s", w->sync_dir, name);
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  burst b = {.all = w->retry_at != 0};
+/* Wait DEBOUNCE_MS for more events: 1 when some came, 0 when none did
+** or a search is waiting on the socket (a search waiting in a cookie
+** ends the debounce too, in the caller). */
+static int debounce(const watcher *w) {
+  struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
+  int r = poll(ps, w->lfd >= 0 ? 2 : 1, DEBOUNCE_MS);
+  return r > 0 && !(ps[1].revents & POLLIN) && (ps[0].revents & POLLIN);
+}
+
+/* Gather a burst into b.  Without `ours`, the loop's way: until
+** DEBOUNCE_MS pass without events or a search is waiting (in a cookie or
+** on the socket).  With `ours`, a cookie a served search made: until its
+** event arrives, which inotify queues after every change made before it,
+** or SYNC_WAIT_MS pass.  1 when the burst may be applied: without
+** `ours`, always; with it, once its event came or a full update is due
+** anyway (a full walk answers it too, list_cookies()). */
+static int gather(const watcher *w, burst *b, const char *ours) {
   long long end = now_ms() + SYNC_WAIT_MS;
-  if (fd >= 0) close(fd);
-  while (fd >= 0 && !b.all && !has_name(&b.cookies, name) &&
-         now_ms() < end && !w->h->interrupted) {
-    struct pollfd pf = {w->in, POLLIN, 0};
-    if (poll(&pf, 1, SYNC_POLL_MS) > 0) drain(w, &b);
+  drain(w, b); /* the descriptor does not block: nothing read is no wait */
+  if (!ours) {
+    while (!b->cookies.n && debounce(w)) drain(w, b);
+    return 1;
   }
-  int rc = CNS_EBUSY; /* not caught up: the search walks itself */
+  while (!b->all && !has_name(&b->cookies, ours) && now_ms() < end &&
+         !w->h->interrupted) {
+    struct pollfd pf = {w->in, POLLIN, 0};
+    if (poll(&pf, 1, SYNC_POLL_MS) > 0) drain(w, b);
+  }
+  return b->all || has_name(&b->cookies, ours);
+}
+
+/* Gather one burst and apply it, then answer the searches it closes: the
+** loop's work for each batch of events, and a served fresh search's
+** (`ours`, catch_up()), so that what "fresh" means is decided here only.
+** A burst that cannot be applied -- the index locked past SQLite's busy
+** timeout, or `ours` never seen -- tells its searches to walk themselves
+** and makes a full update due a second later (w->retry_at), since the
+** changes it named are now known to no event: CNS_EBUSY.  A folder that
+** cannot be watched is an error that ends the watcher. */
+static int run_burst(watcher *w, const char *ours, cns_watch_fn report,
+                     void *arg) {
+  burst b = {.all = w->retry_at != 0};
+  int rc, seen = gather(w, &b, ours);
+  if (b.cookies.n) w->last = now_ms();
   if (b.rewatch) add_tree(w, "");
   if (w->err) {
     answer(w, &b.cookies, 1, NULL);
     rc = watch_error(w);
-  } else if (fd >= 0 && (b.all || has_name(&b.cookies, name))) {
-    rc = apply_burst(w, &b, report, arg); /* answers our cookie too */
-    if (!rc) w->retry_at = 0;
-  } else {
+  } else if (!seen) {
     answer(w, &b.cookies, 1, NULL);
+    rc = CNS_EBUSY;
+  } else {
+    rc = apply_burst(w, &b, report, arg); /* answers `ours` too */
+  }
+  burst_free(&b);
+  w->retry_at = rc == CNS_EBUSY ? now_ms() + 1000 : 0;
+  return rc;
+}
+
+/* Apply every change made before now, the way a search's cookie asks
+** (cns_watcher_sync()), with a cookie of our own.  CNS_OK when the index
+** is fresh; CNS_EBUSY when it may not be (the search then runs itself). */
+static int catch_up(watcher *w, cns_watch_fn report, void *arg) {
+  char name[64];
+  snprintf(name, sizeof name, "w%ld-%u", (long)getpid(), w->seq++);
+  char *path = cns_xasprintf("%s/%s", w->sync_dir, name);
+  int rc = CNS_EBUSY;
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    close(fd);
+    rc = run_burst(w, name, report, arg);
   }
   unlink(path); /* answered and gone, or never seen */
   free(path);
-  burst_free(&b);
   return rc;
 }
 
 /* Answer one search that asks on the socket.  Only a folder that cannot
-** be watched is an error that ends the watcher; a failed catch-up is
-** CNS_EBUSY, which the loop retries as a full update. */
+** be watched is an error that ends the watcher; after a failed catch-up
+** (run_burst() made a full update due) the search runs itself. */
 static int serve_one(watcher *w, cns_watch_fn report, void *arg) {
   buf req = BUF_INIT, err = BUF_INIT;
   int fresh, code = -1, rc = CNS_OK;
@@ -553,7 +595,7 @@ static int serve_one(watcher *w, cns_watch_fn report, void *arg) {
   if (out) fclose(out);
   buf_free(&req);
   buf_free(&err);
-  return rc;
+  return rc == CNS_EBUSY ? CNS_OK : rc;
 }
 
 /* Searches run here from now on, one after another: they keep the page
@@ -567,15 +609,6 @@ static void go_resident(cns *h) {
   int rc = sqlite3_exec(h->db, "PRAGMA mmap_size=1073741824", NULL, NULL,
                         NULL);
   (void)rc; /* a failure leaves searches reading with pread(): see above */
-}
-
-/* Wait DEBOUNCE_MS for more events: 1 when some came, 0 when none did
-** or a search is waiting on the socket (a search waiting in a cookie
-** ends the debounce too, in the caller). */
-static int debounce(const watcher *w) {
-  struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
-  int r = poll(ps, w->lfd >= 0 ? 2 : 1, DEBOUNCE_MS);
-  return r > 0 && !(ps[1].revents & POLLIN) && (ps[0].revents & POLLIN);
 }
 
 /* Wait for events and searches and deal with them, until interrupted,
@@ -592,27 +625,12 @@ static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
     int r = poll(ps, w->lfd >= 0 ? 2 : 1, 1000);
     if (done(w)) break; /* a search asking just now walks by itself */
     int events = r > 0 && (ps[0].revents & POLLIN);
-    if (r > 0 && w->lfd >= 0 && (ps[1].revents & POLLIN) &&
-        (rc = serve_one(w, report, arg)) == CNS_EBUSY) {
-      rc = CNS_OK;
-      if (!w->retry_at) w->retry_at = now_ms() + 1000;
-    }
+    if (r > 0 && w->lfd >= 0 && (ps[1].revents & POLLIN))
+      rc = serve_one(w, report, arg);
     if (rc || (!events && !(w->retry_at && now_ms() >= w->retry_at)))
       continue; /* an error, a signal, or nothing to do */
-    burst b = {.all = w->retry_at != 0};
-    if (events) drain(w, &b);
-    while (!b.cookies.n && debounce(w)) drain(w, &b);
-    if (b.cookies.n) w->last = now_ms();
-    if (b.rewatch) add_tree(w, "");
-    if (w->err) { /* a folder unwatched: its searches walk, and we stop */
-      answer(w, &b.cookies, 1, NULL);
-      rc = watch_error(w);
-    } else {
-      rc = apply_burst(w, &b, report, arg);
-    }
-    burst_free(&b);
-    w->retry_at = rc == CNS_EBUSY ? now_ms() + 1000 : 0;
-    if (rc == CNS_EBUSY) rc = CNS_OK;
+    rc = run_burst(w, NULL, report, arg);
+    if (rc == CNS_EBUSY) rc = CNS_OK; /* tried again at w->retry_at */
   }
   return w->h->interrupted ? CNS_OK : rc;
 }

@@ -155,6 +155,26 @@ while [ $n -lt 5 ]; do
   n=$((n + 1))
 done
 expect_eq "$missed" "" "a search that reaches the watcher with the change's events is served, and sees it"
+# The same behind a flood of events that name no note (600 hidden files,
+# about 57 KB of events, more than one read of the inotify descriptor
+# takes): the watcher reads on until its own cookie's event, which comes
+# after the note's.
+sleep 0.2
+kill -STOP $wpid
+while [ "$(cut -d' ' -f3 "/proc/$wpid/stat")" != T ]; do sleep 0.01; done
+i=0
+while [ $i -lt 600 ]; do
+  : >"$NOTES/.flood$i"
+  i=$((i + 1))
+done
+printf '# Flooded\n\nwombatserve\n' >"$NOTES/flooded.md"
+( served "$BIN" -l wombatserve; echo "$SERVED $OUT" >"$TMP/held.res" ) &
+spid=$!
+sleep 0.15
+kill -CONT $wpid
+wait $spid
+expect_eq "$(cat "$TMP/held.res")" "1 flooded.md" "a search behind a flood of other events is served, and sees the note written last"
+rm -f "$NOTES"/.flood* "$NOTES/flooded.md"
 run "$BIN" -C "$NOTES" index # the watcher applies the removals
 expect_rc 0 "index through the watcher"
 
