@@ -142,10 +142,13 @@ static int decode(const char *req, size_t len, request *r) {
 /* ------------------------------------------------------- the watcher's side */
 
 /* Is the request one this watcher may answer: well formed, for its notes
-** root, from the same program file, with options that hold? */
+** root, from the same program file, with options that hold?  Our own
+** program file is looked at once: the file we run cannot change under
+** us (a new one is a new inode, which /proc/self/exe does not follow). */
 static int acceptable(const request *r, const cns *h) {
-  char id[96], msg[256];
-  program_id(id, sizeof id);
+  static char id[96];
+  char msg[256];
+  if (!id[0]) program_id(id, sizeof id);
   return strcmp(r->root, h->root) == 0 && strcmp(r->program, id) == 0 &&
          !cli_search_check(&r->o, msg, sizeof msg);
 }

@@ -442,8 +442,12 @@ static int resolve_root(cns *h, const char *root) {
   return CNS_OK;
 }
 
+static char *config_path(const cns *h) {
+  return cns_xasprintf("%s/.cnsearch/config", h->root);
+}
+
 static int load_config(cns *h) {
-  char *path = cns_xasprintf("%s/.cnsearch/config", h->root);
+  char *path = config_path(h);
   buf err = BUF_INIT;
   cfg_stamp_of(path, &h->cfg_at);
   int rc = cfg_load(&h->cfg, path, &err);
@@ -451,6 +455,16 @@ static int load_config(cns *h) {
   buf_free(&err);
   free(path);
   return rc;
+}
+
+/* Has the config changed since load_config() read it?  A long-lived
+** handle (the watcher's) then holds stale settings. */
+int db_config_changed(const cns *h) {
+  char *path = config_path(h);
+  cfg_stamp now;
+  cfg_stamp_of(path, &now);
+  free(path);
+  return !cfg_stamp_same(&now, &h->cfg_at);
 }
 
 static int open_index(cns *h) {

@@ -597,6 +597,7 @@ int cns_dberr(cns *h, const char *what);   /* CNS_EDB/ECORRUPT/EBUSY from the db
 #define DB_BUSY_MS 10000
 int db_rc_to_cns(int sqlite_rc);
 int db_publish(cns *h);  /* rename a new index into place (db.c); CNS_* */
+int db_config_changed(const cns *h); /* ROOT/.cnsearch/config since it was read */
 
 /* ---------------------------------------------------------------- indexer/serve.c
 ** The watcher's socket, INDEX-sync/.sock: searches ask the running

@@ -474,16 +474,6 @@ static int done(const watcher *w) {
 
 /* ---------------------------------------------------- answering searches */
 
-/* Has the config changed since h->cfg was read?  Then searches are
-** declined: they read it themselves. */
-static int config_changed(const watcher *w) {
-  char *p = cns_xasprintf("%s/.cnsearch/config", w->h->root);
-  cfg_stamp now;
-  cfg_stamp_of(p, &now);
-  free(p);
-  return !cfg_stamp_same(&now, &w->h->cfg_at);
-}
-
 static int has_name(const names *l, const char *name) {
   for (size_t i = 0; i < l->n; i++)
     if (strcmp(l->v[i], name) == 0) return 1;
@@ -584,7 +574,7 @@ static int serve_one(watcher *w, cns_watch_fn report, void *arg) {
   }
   w->last = now_ms();
   if (fresh) rc = catch_up(w, report, arg);
-  FILE *out = !rc && !config_changed(w) ? srv_output() : NULL;
+  FILE *out = !rc && !db_config_changed(w->h) ? srv_output() : NULL;
   if (out) {
     code = w->serve(w->serve_arg, w->h, req.p ? req.p : "", req.len, out,
                     &err);
