@@ -138,4 +138,27 @@ expect_eq "$OUT" "killed.md" "and finds the note by its own walk"
 wait $wpid 2>/dev/null
 run "$BIN" -C "$NOTES" index
 expect_match "$ERR" "^cnsearch: [0-9]+ notes:" "with no watcher, index walks again"
+
+# The watcher leaves its commits in INDEX-wal and copies them into the
+# index file only when idle (checkpoint()): killed before that, it loses
+# none of them.
+"$BIN" -C "$NOTES" -q watch 2>"$TMP/watch.err" &
+wpid=$!
+i=0
+until "$BIN" -C "$NOTES" index 2>&1 | grep -q "kept fresh by"; do
+  sleep 0.1; i=$((i + 1))
+  [ $i -lt 100 ] || break
+done
+n=0
+while [ $n -lt 5 ]; do
+  printf '# Walled %d\n\nwalledique%d\n' $n $n >"$NOTES/walled$n.md"
+  "$BIN" -C "$NOTES" -q index
+  n=$((n + 1))
+done
+kill -KILL $wpid
+wait $wpid 2>/dev/null
+[ -s "$NOTES/.cnsearch/index.db-wal" ] && pass || fail "the killed watcher's commits are in INDEX-wal"
+CNSEARCH_WATCH=never run "$BIN" -C "$NOTES" --no-update -l -n 0 'walledique*'
+expect_eq "$(printf '%s\n' "$OUT" | sort | tr '\n' ' ')" "walled0.md walled1.md walled2.md walled3.md walled4.md " \
+  "a search after the watcher was killed finds every note it had indexed"
 finish
