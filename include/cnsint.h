@@ -435,6 +435,10 @@ int store_check(sqlite3 *db, buf *err);
 int store_trigram_ready(sqlite3 *db);
 /* Build it from the notes, in one transaction, and mark it complete. */
 int store_trigram_build(sqlite3 *db, buf *err);
+/* Do up to `pages` leaf pages of FTS5's pending merge work on each FTS5
+** table, outside any update: 1 if there was some, 0 if none, -1 if it
+** could not (locked, an error). */
+int store_merge(sqlite3 *db, int pages);
 /* The date of a note: front matter date if it parses, else a date in
 ** the file name; normalised to YYYY-MM-DD (YYYY-MM, YYYY).  Caller frees;
 ** NULL when there is none. */

@@ -65,6 +65,11 @@
 /* The WAL is copied back into the index file from this many pages on:
 ** SQLite's own default, but after the answers instead of before them. */
 #define CHECKPOINT_PAGES 1000
+/* FTS5 merge work between updates (store_merge()) goes in steps of this
+** many leaf pages, and looks for events and searches between them: at
+** 200 MB a step of 128 took 12-25 ms, a wait a search arriving in the
+** middle of one would add */
+#define MERGE_PAGES 32
 #define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | \
                     IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | \
                     IN_ONLYDIR)
@@ -96,6 +101,7 @@ typedef struct watcher {
   long long retry_at; /* when a full update is due again (a burst found
                          the index locked); 0: none */
   int wal_pages;     /* pages in INDEX-wal after our last commit */
+  int merge_due;     /* we committed since FTS5's merges were last done */
 } watcher;
 
 /* A list of names (owned). */
@@ -622,6 +628,7 @@ static int wal_grew(void *arg, sqlite3 *db, const char *name, int pages) {
   (void)db;
   (void)name;
   ((watcher *)arg)->wal_pages = pages;
+  ((watcher *)arg)->merge_due = 1;
   return SQLITE_OK;
 }
 
@@ -630,6 +637,26 @@ static void checkpoint(watcher *w) {
                                      NULL, NULL);
   (void)rc; /* SQLITE_BUSY (another writer): the next commit asks again */
   w->wal_pages = 0;
+}
+
+/* Is an event or a search waiting? */
+static int waiting(const watcher *w) {
+  struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
+  return poll(ps, w->lfd >= 0 ? 2 : 1, 0) > 0;
+}
+
+/* FTS5's merge work after the answers, as the checkpoint: left to the
+** updates, it lands in the commits searches wait for (store_merge()).
+** It stops, still due, as soon as an event or a search waits, and goes
+** on after it. */
+static void merge(watcher *w) {
+  int r;
+  while ((r = store_merge(w->h->db, MERGE_PAGES)) > 0) {
+    if (waiting(w) || w->h->interrupted) return;
+    if (w->wal_pages >= CHECKPOINT_PAGES) checkpoint(w); /* one at a time */
+    if (waiting(w)) return;
+  }
+  w->merge_due = 0; /* none left, or not now: the next commit says again */
 }
 
 /* Wait for events and searches and deal with them, until interrupted,
@@ -643,7 +670,8 @@ static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
   int rc = CNS_OK;
   while (!rc && !w->h->interrupted) {
     struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
-    if (w->wal_pages >= CHECKPOINT_PAGES) checkpoint(w); /* all answered */
+    if (w->merge_due && !waiting(w)) merge(w); /* all answered */
+    if (w->wal_pages >= CHECKPOINT_PAGES && !waiting(w)) checkpoint(w);
     int r = poll(ps, w->lfd >= 0 ? 2 : 1, 1000);
     if (done(w)) break; /* a search asking just now walks by itself */
     int events = r > 0 && (ps[0].revents & POLLIN);
@@ -672,7 +700,10 @@ int cns_watch_serving(cns *h, long idle_s, cns_watch_fn report,
     burst_free(&first);
   }
   if (!rc) rc = index_file(&w);
-  if (!rc) sqlite3_wal_hook(h->db, wal_grew, &w); /* checkpoint(), above */
+  if (!rc) { /* checkpoint() and merge(), above */
+    sqlite3_wal_hook(h->db, wal_grew, &w);
+    w.merge_due = 1; /* what earlier updates left under way */
+  }
   if (!rc && serve) { /* no socket is no error: searches run themselves */
     w.serve = serve;
     w.serve_arg = arg;

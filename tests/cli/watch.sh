@@ -139,16 +139,22 @@ wait $wpid 2>/dev/null
 run "$BIN" -C "$NOTES" index
 expect_match "$ERR" "^cnsearch: [0-9]+ notes:" "with no watcher, index walks again"
 
+# start_watcher: a watcher in the background ($wpid), once `index` defers
+# to it
+start_watcher() {
+  "$BIN" -C "$NOTES" -q watch 2>"$TMP/watch.err" &
+  wpid=$!
+  i=0
+  until "$BIN" -C "$NOTES" index 2>&1 | grep -q "kept fresh by"; do
+    sleep 0.1; i=$((i + 1))
+    [ $i -lt 100 ] || break
+  done
+}
+
 # The watcher leaves its commits in INDEX-wal and copies them into the
 # index file only when idle (checkpoint()): killed before that, it loses
 # none of them.
-"$BIN" -C "$NOTES" -q watch 2>"$TMP/watch.err" &
-wpid=$!
-i=0
-until "$BIN" -C "$NOTES" index 2>&1 | grep -q "kept fresh by"; do
-  sleep 0.1; i=$((i + 1))
-  [ $i -lt 100 ] || break
-done
+start_watcher
 n=0
 while [ $n -lt 5 ]; do
   printf '# Walled %d\n\nwalledique%d\n' $n $n >"$NOTES/walled$n.md"
@@ -161,4 +167,29 @@ wait $wpid 2>/dev/null
 CNSEARCH_WATCH=never run "$BIN" -C "$NOTES" --no-update -l -n 0 'walledique*'
 expect_eq "$(printf '%s\n' "$OUT" | sort | tr '\n' ' ')" "walled0.md walled1.md walled2.md walled3.md walled4.md " \
   "a search after the watcher was killed finds every note it had indexed"
+
+# Between updates the watcher does FTS5's merge work itself (merge() in
+# indexer/watch.c, store_merge()): large notes, each updated through the
+# watcher, leave merges of large segments under way, which it finishes
+# with FTS5's 'merge' command.  The index it leaves must be the index a
+# fresh build gives (`cnsearch check` compares them, term by term).
+"$BIN" -C "$NOTES" -q -n 1 '/walledi[q]ue/' >/dev/null # build the regex index
+start_watcher
+n=0
+while [ $n -lt 8 ]; do
+  awk -v n=$n 'BEGIN { srand(n + 1); printf "# Big %d\n\nbigmergeword%d\n", n, n
+    for (i = 0; i < 12000; i++) printf "m%x%s", int(rand() * 4000000), (i % 12 == 11 ? "\n" : " ") }' >"$NOTES/big$n.md"
+  "$BIN" -C "$NOTES" -q index
+  printf '\nappended to big %d\n' $n >>"$NOTES/big$n.md"
+  "$BIN" -C "$NOTES" -q index
+  n=$((n + 1))
+done
+sleep 1 # the merge work after the last update
+kill -TERM $wpid
+wait $wpid
+expect_eq "$?" 0 "the watcher ends with 0 on SIGTERM"
+CNSEARCH_WATCH=never run "$BIN" -C "$NOTES" check
+expect_rc 0 "the index the watcher merged between updates checks out ($ERR)"
+CNSEARCH_WATCH=never run "$BIN" -C "$NOTES" --no-update -l -n 0 'bigmergeword*'
+expect_eq "$(printf '%s\n' "$OUT" | wc -l | tr -d ' ')" 8 "and finds all 8 large notes"
 finish
