@@ -653,7 +653,7 @@ static void merge(watcher *w) {
   int r;
   while ((r = store_merge(w->h->db, MERGE_PAGES)) > 0) {
     if (waiting(w) || w->h->interrupted) return;
-    if (w->wal_pages >= CHECKPOINT_PAGES) checkpoint(w); /* one at a time */
+    if (w->wal_pages >= CHECKPOINT_PAGES) checkpoint(w); /* keep it short */
     if (waiting(w)) return;
   }
   w->merge_due = 0; /* none left, or not now: the next commit says again */

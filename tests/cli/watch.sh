@@ -152,8 +152,8 @@ start_watcher() {
 }
 
 # The watcher leaves its commits in INDEX-wal and copies them into the
-# index file only when idle (checkpoint()): killed before that, it loses
-# none of them.
+# index file only once the WAL holds 1,000 pages, after the searches have
+# their answers (checkpoint()): killed before that, it loses none of them.
 start_watcher
 n=0
 while [ $n -lt 5 ]; do
