@@ -155,10 +155,10 @@ while [ $n -lt 5 ]; do
   n=$((n + 1))
 done
 expect_eq "$missed" "" "a search that reaches the watcher with the change's events is served, and sees it"
-# The same behind a flood of events that name no note (600 hidden files,
-# about 57 KB of events, more than one read of the inotify descriptor
-# takes): the watcher reads on until its own cookie's event, which comes
-# after the note's.
+# The same behind a flood of events that name no note (600 hidden files
+# made, about 38 KB of events, more than one read of the inotify
+# descriptor takes): the watcher reads on until its own cookie's event,
+# which comes after the note's.
 sleep 0.2
 kill -STOP $wpid
 while [ "$(cut -d' ' -f3 "/proc/$wpid/stat")" != T ]; do sleep 0.01; done
