@@ -490,12 +490,20 @@ static int has_name(const names *l, const char *name) {
   return 0;
 }
 
+/* Wait up to ms for an event (ps[0]) or a search on the socket (ps[1]):
+** poll()'s result. */
+static int wait_for(const watcher *w, struct pollfd ps[2], int ms) {
+  ps[0] = (struct pollfd){w->in, POLLIN, 0};
+  ps[1] = (struct pollfd){w->lfd, POLLIN, 0};
+  return poll(ps, w->lfd >= 0 ? 2 : 1, ms);
+}
+
 /* Wait DEBOUNCE_MS for more events: 1 when some came, 0 when none did
 ** or a search is waiting on the socket (a search waiting in a cookie
 ** ends the debounce too, in the caller). */
 static int debounce(const watcher *w) {
-  struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
-  int r = poll(ps, w->lfd >= 0 ? 2 : 1, DEBOUNCE_MS);
+  struct pollfd ps[2];
+  int r = wait_for(w, ps, DEBOUNCE_MS);
   return r > 0 && !(ps[1].revents & POLLIN) && (ps[0].revents & POLLIN);
 }
 
@@ -641,8 +649,8 @@ static void checkpoint(watcher *w) {
 
 /* Is an event or a search waiting? */
 static int waiting(const watcher *w) {
-  struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
-  return poll(ps, w->lfd >= 0 ? 2 : 1, 0) > 0;
+  struct pollfd ps[2];
+  return wait_for(w, ps, 0) > 0;
 }
 
 /* FTS5's merge work after the answers, as the checkpoint: left to the
@@ -669,10 +677,10 @@ static void merge(watcher *w) {
 static int watch_loop(watcher *w, cns_watch_fn report, void *arg) {
   int rc = CNS_OK;
   while (!rc && !w->h->interrupted) {
-    struct pollfd ps[2] = {{w->in, POLLIN, 0}, {w->lfd, POLLIN, 0}};
+    struct pollfd ps[2];
     if (w->merge_due && !waiting(w)) merge(w); /* all answered */
     if (w->wal_pages >= CHECKPOINT_PAGES && !waiting(w)) checkpoint(w);
-    int r = poll(ps, w->lfd >= 0 ? 2 : 1, 1000);
+    int r = wait_for(w, ps, 1000);
     if (done(w)) break; /* a search asking just now walks by itself */
     int events = r > 0 && (ps[0].revents & POLLIN);
     if (r > 0 && w->lfd >= 0 && (ps[1].revents & POLLIN))
