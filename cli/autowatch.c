@@ -10,15 +10,26 @@
 ** (bench/README.md) -- more than a search should cost, and more than a
 ** saved note should take to show.  From 5,000 notes on, the walk alone
 ** takes longer than the search it serves (at 4,796 notes on a slow
-** machine: 7.2 ms without it, 20 ms with it).  So after walking a folder
-** of AUTOWATCH_MIN notes or more, the command leaves a watcher behind, as
-** git's core.fsmonitor starts its daemon: the next search asks it instead
-** of walking.  It ends after watch.idle (7 days) without a search, or
-** when its index file goes.  It used to end after 30 minutes, which made
-** the first search of every sitting walk again (and the first update of a
-** saved note, 124 ms at 200 MB where the watcher takes 33); asleep it
-** costs 8 MB of memory and one inotify watch per folder (474 at 200 MB),
-** and watchman, too, lets an unused watch go only after 5 days.
+** machine: 7.2 ms without it, 20 ms with it).  Well below that, a saved
+** note already shows sooner through a watcher: a fresh process must
+** start, open the index and fill its caches before it reindexes the note,
+** and FTS5's merges and SQLite's checkpoints fall in its commit, where
+** the watcher runs them between updates.  One 115 KB note in a folder of
+** 1,030, saved and then indexed, 20 times (bench/timeit): 37 ms p50 and
+** 44 ms p95 through the walk, 19 and 24 through a watcher; at 2,162
+** notes (gen --size 10M) the walk made it 47 and 56 ms, over the 50 ms a
+** saved note should take.  So after walking a folder of AUTOWATCH_MIN
+** (1,000) notes or more, the command leaves a watcher behind, as git's
+** core.fsmonitor starts its daemon: the next search asks it instead of
+** walking.  A smaller folder gets no process of its own: its walk costs a
+** few milliseconds, and such an update stays under 50 ms on a quiet
+** machine (the 1,030 notes above, unwatched).  A watcher ends after
+** watch.idle (7 days) without a search, or when its index file goes.  It
+** used to end after 30 minutes, which made the first search of every
+** sitting walk again (and the first update of a saved note, 124 ms at
+** 200 MB where the watcher takes 33); asleep it costs 8 MB of memory and
+** one inotify watch per folder (474 at 200 MB), and watchman, too, lets
+** an unused watch go only after 5 days.
 ** `watch = never` in the config or
 ** CNSEARCH_WATCH=never turns this off; `always` starts one for any
 ** folder.  A watcher that failed (inotify's watch limit, say) is not
@@ -42,7 +53,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 
-#define AUTOWATCH_MIN 5000 /* notes: a walk longer than the search */
+#define AUTOWATCH_MIN 1000 /* notes: where a saved note shows sooner watched */
 #define FAILED_PAUSE 3600   /* seconds before a failed watcher is retried */
 
 /* CNSEARCH_WATCH, or the config's watch setting: CFG_WATCH_*. */

@@ -158,12 +158,12 @@ run "$BIN" watch --idle=later
 expect_rc 2 "a bad --idle"
 expect_match "$ERR" "^cnsearch: --idle wants a time such as 90s, 30m, 2h or 7d, not 'later'" "--idle message"
 
-# By default a folder of 5,000 notes (AUTOWATCH_MIN) gets a watcher, and
-# one of 4,999 does not.
+# By default a folder of 1,000 notes (AUTOWATCH_MIN) gets a watcher, and
+# one of 999 does not.
 MANY=$TMP/many
 python3 - "$MANY" <<'PY'
 import os, sys
-for i in range(4999):
+for i in range(999):
     d = os.path.join(sys.argv[1], "d%02d" % (i // 100))
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "n%04d.md" % i), "w") as f:
@@ -171,16 +171,16 @@ for i in range(4999):
 PY
 MLOCK=$MANY/.cnsearch/index.db-watch
 run "$BIN" -C "$MANY" -l zqnothing
-expect_rc 1 "a search of 4,999 notes"
+expect_rc 1 "a search of 999 notes"
 run env CNSEARCH_WATCH=never "$BIN" -C "$MANY" index
-expect_no_match "$ERR" "kept fresh" "no watcher for 4,999 notes by default"
-printf 'zqfivethousand\n' >"$MANY/d49/last.md"
-run "$BIN" -C "$MANY" -l zqfivethousand
-expect_eq "$RC:$OUT" "0:$MANY/d49/last.md" "a search of 5,000 notes"
+expect_no_match "$ERR" "kept fresh" "no watcher for 999 notes by default"
+printf 'zqonethousand\n' >"$MANY/d09/last.md"
+run "$BIN" -C "$MANY" -l zqonethousand
+expect_eq "$RC:$OUT" "0:$MANY/d09/last.md" "a search of 1,000 notes"
 i=0
 until mpid=$(sed -n 's/^pid \([0-9][0-9]*\) background$/\1/p' "$MLOCK" 2>/dev/null) &&
   [ -n "$mpid" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null && pass || fail "5,000 notes get a watcher by default"
+[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null && pass || fail "1,000 notes get a watcher by default"
 [ -z "$mpid" ] || { kill "$mpid"; wait_gone "$mpid" 5; }
 
 # a watcher run by hand with --idle ends by itself, exit 0
