@@ -622,6 +622,8 @@ void srv_unlisten(int fd, const char *index_path);
 ** if none can be made; caller fcloses); srv_reply() sends the exit code
 ** (-1: declined), err, and what out holds, and closes the connection. */
 int srv_accept(int lfd, buf *req, int *fresh);
+/* Has the search at the other end of connection c gone (closed it)? */
+int srv_gone(int c);
 FILE *srv_output(void);
 void srv_reply(int c, int code, FILE *out, const buf *err);
 /* The search's side: 1 when the watcher answered, with the exit code,

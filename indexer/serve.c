@@ -128,6 +128,12 @@ int srv_accept(int lfd, buf *req, int *fresh) {
   return c;
 }
 
+int srv_gone(int c) {
+  struct pollfd pf = {c, POLLRDHUP, 0};
+  return poll(&pf, 1, 0) > 0 &&
+         (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 FILE *srv_output(void) {
   int fd = memfd_create("cnsearch-answer", MFD_CLOEXEC);
   FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;

@@ -575,6 +575,47 @@ static int catch_up(watcher *w, cns_watch_fn report, void *arg) {
   return rc;
 }
 
+/* A search whose asker has gone (Ctrl-C, an editor that moved on to the
+** next query) is cut short: a long one, a regex that has to read every
+** note, would otherwise keep the watcher from the next search and from
+** the notes' changes for as long as it ran, with nobody to read the
+** answer.  SQLite calls asker_gone() every PROGRESS_STEPS steps of its
+** virtual machine while the search runs (a few microseconds apart), and
+** every ASKER_POLL_MS it asks the connection whether its other end is
+** still open; a nonzero return makes SQLite stop the statement.  An
+** asker that has gone reads no answer, so the search's own error is
+** dropped with it. */
+#define PROGRESS_STEPS 1000
+#define ASKER_POLL_MS 10
+
+typedef struct asker {
+  int c;          /* the connection */
+  long long next; /* when to look next (now_ms()) */
+  int gone;
+} asker;
+
+static int asker_gone(void *arg) {
+  asker *a = arg;
+  long long t = now_ms();
+  if (!a->gone && t >= a->next) {
+    a->next = t + ASKER_POLL_MS;
+    a->gone = srv_gone(a->c);
+  }
+  return a->gone;
+}
+
+/* Run the search on h with a watch on its asker; -1 when it was cut
+** short, by a signal to the watcher or by the asker's leaving. */
+static int run_served(watcher *w, int c, const buf *req, FILE *out,
+                      buf *err) {
+  asker a = {c, now_ms() + ASKER_POLL_MS, 0};
+  sqlite3_progress_handler(w->h->db, PROGRESS_STEPS, asker_gone, &a);
+  int code = w->serve(w->serve_arg, w->h, req->p ? req->p : "", req->len,
+                      out, err);
+  sqlite3_progress_handler(w->h->db, 0, NULL, NULL);
+  return w->h->interrupted || a.gone ? -1 : code;
+}
+
 /* Answer one search that asks on the socket.  Only a folder that cannot
 ** be watched is an error that ends the watcher; after a failed catch-up
 ** (run_burst() made a full update due) the search runs itself. */
@@ -594,9 +635,7 @@ static int serve_one(watcher *w, cns_watch_fn report, void *arg) {
   if (fresh) rc = catch_up(w, report, arg);
   FILE *out = !rc && !db_config_changed(w->h) ? srv_output() : NULL;
   if (out) {
-    code = w->serve(w->serve_arg, w->h, req.p ? req.p : "", req.len, out,
-                    &err);
-    if (w->h->interrupted) code = -1; /* cut short: let it run itself */
+    code = run_served(w, c, &req, out, &err); /* -1: let it run itself */
     if (fflush(out) != 0 || ferror(out)) code = -1; /* memory is short */
   }
   srv_reply(c, code, out, &err);

@@ -298,6 +298,38 @@ expect_eq "$RC" 2 "a bad CNSEARCH_WATCH is an error with a watcher running too"
 expect_eq "$SERVED$OUT" 0 "and nothing is asked or printed"
 expect_match "$ERR" "CNSEARCH_WATCH is 'sometimes'" "it says what is wrong"
 
+# A search whose asker goes away (killed, as an editor kills the search
+# of the query it no longer shows) is cut short: the watcher is free for
+# the next search at once, not when the abandoned one would have ended.
+# The regex has no literal to narrow it down, and it backtracks 2^16 ways
+# through each 16-letter word of these 600 notes, which hold no digit for
+# it to end on: seconds, where the next search waits a quarter of a
+# second for the watcher before it runs by itself.
+mkdir "$NOTES/slow"
+python3 - "$NOTES/slow" <<'EOF'
+import random, sys
+r = random.Random(3)
+for i in range(600):
+    words = ("".join(r.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(16))
+             for _ in range(10))
+    with open("%s/s%03d.md" % (sys.argv[1], i), "w") as f:
+        f.write("# Slow note\n\n%s\n" % " ".join(words))
+EOF
+run "$BIN" index
+expect_rc 0 "index the slow notes through the watcher"
+"$BIN" --no-update -c -- 'path:/^slow\//' '/(?:\w+)+\d/' >/dev/null 2>&1 &
+apid=$!
+sleep 0.5
+kill -KILL $apid
+wait $apid 2>/dev/null
+served "$BIN" --no-update -l MoE
+expect_eq "$SERVED" 1 "a search right after an abandoned slow one is answered by the watcher"
+expect_match "$OUT" "^topics/mixture-of-experts.md" "with the right notes"
+alive && pass || fail "the watcher goes on after cutting a search short"
+rm -r "$NOTES/slow"
+run "$BIN" index
+expect_rc 0 "the slow notes removed through the watcher"
+
 # The watcher ends cleanly on SIGTERM and takes its socket with it.
 kill -TERM $wpid
 wait $wpid
