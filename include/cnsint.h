@@ -439,6 +439,12 @@ int store_trigram_build(sqlite3 *db, buf *err);
 ** table, outside any update: 1 if there was some, 0 if none, -1 if it
 ** could not (locked, an error). */
 int store_merge(sqlite3 *db, int pages);
+/* FTS5's automatic merges in commits, on (1) or off (0), in every FTS5
+** table: off while a watcher runs, which merges instead (store.c).
+** store_automerge() returns SQLite's code; store_automerge_off() is 1
+** when they are off. */
+int store_automerge(sqlite3 *db, int on);
+int store_automerge_off(sqlite3 *db);
 /* The date of a note: front matter date if it parses, else a date in
 ** the file name; normalised to YYYY-MM-DD (YYYY-MM, YYYY).  Caller frees;
 ** NULL when there is none. */
@@ -594,6 +600,8 @@ struct cns {
   int fresh_bad;     /* an update failed in it: cns_close() throws it away */
   int resident;      /* a long-lived process (the watcher) searches it: the
                         page cache stays as it is (search.c) */
+  int watching;      /* this process is the index's watcher, which does
+                        FTS5's merges (store_automerge()) */
 };
 int cns_seterr(cns *h, int rc, const char *fmt, ...) CNS_PRINTF(3, 4);
 int cns_dberr(cns *h, const char *what);   /* CNS_EDB/ECORRUPT/EBUSY from the db state */

@@ -468,6 +468,18 @@ static int replan(cns *h, const scope *sc, const scan_list *files,
   return plan_update(h, sc, files, rebuild, p, stats);
 }
 
+/* A watcher killed outright leaves FTS5's automatic merges off
+** (store_automerge()); an update in a process of its own finds them so
+** with no watcher running and turns them back on, in its transaction. */
+static int mend_automerge(cns *h) {
+  if (h->watching || h->fresh_path || !store_automerge_off(h->db) ||
+      cns_watcher_running(h))
+    return CNS_OK;
+  return store_automerge(h->db, 1) == SQLITE_OK
+             ? CNS_OK
+             : cns_dberr(h, "turn the index's merges back on");
+}
+
 static int write_plan(cns *h, const scope *sc, const scan_list *files,
                       int rebuild, plan *p, cns_update_stats *stats,
                       cns_progress_fn progress, void *arg) {
@@ -476,6 +488,7 @@ static int write_plan(cns *h, const scope *sc, const scan_list *files,
     return cns_dberr(h, "prepare the index update");
   int rc = store_begin(st, &h->err);
   if (rc) rc = cns_dberr(h, "start the index update");
+  if (!rc) rc = mend_automerge(h);
   if (!rc) rc = replan(h, sc, files, rebuild, p, stats);
   if (!rc) rc = apply_plan(h, st, p, rebuild, stats, progress, arg);
   if (!rc && store_commit(st, &h->err) != CNS_OK)

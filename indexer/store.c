@@ -538,6 +538,58 @@ int store_merge(sqlite3 *db, int pages) {
   return rc == SQLITE_OK ? worked : -1;
 }
 
+/* store_merge() does the merges a commit would go on with, but it cannot
+** stop a commit from starting one: FTS5 merges a level in the commit
+** that brings it to 'automerge' segments (4), and then goes on with that
+** merge, a share in every later commit, until it is done -- 64 pages
+** times the number of levels for each 64 the commit writes.  With the
+** watcher's merges between updates, every fourth update of the largest
+** note at 200 MB still wrote twice its own pages before its answer (an
+** strace of 16 updates: 176-186 pages in most, 358-364 in every fourth)
+** and took twice as long to answer (18-25 ms from its first write,
+** against 8-13).  40 edits 0.3 s apart through a watcher, the same index
+** with FTS5's 'automerge' at 4 and then at 0, twice over: p50 / p95 /
+** slowest 31.6 / 48.1 / 48.1 and 29.5 / 32.9 / 46.2 ms against 28.8 /
+** 32.6 / 37.7 and 29.5 / 31.2 / 32.0.  At 0 every commit wrote 174-180
+** pages, and the merges came after the answers.  So while a watcher runs
+** it alone merges: it sets 'automerge' to 0 in the three tables as it
+** starts and back to FTS5's 4 as it ends.  The setting lives in the
+** index (TABLE_config), so every connection follows it: a commit made by
+** another process while the watcher runs merges nothing either.  A
+** watcher killed outright leaves it at 0; an update in a process of its
+** own that finds it so with no watcher running sets it back in the same
+** transaction (index.c).  Meanwhile FTS5's 'crisismerge' still merges a
+** level of 16 segments, so the index never fragments without bound. */
+#define AUTOMERGE 4 /* FTS5's default */
+
+int store_automerge(sqlite3 *db, int on) {
+  static const char *const table[] = {"note_fts", "note_tri", "page_fts"};
+  int rc = sqlite3_exec(db, "SAVEPOINT automerge", NULL, NULL, NULL);
+  for (size_t i = 0; i < sizeof table / sizeof *table && rc == SQLITE_OK;
+       i++) {
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s(%s, rank) VALUES('automerge', %d)", table[i],
+             table[i], on ? AUTOMERGE : 0);
+    rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  }
+  if (rc != SQLITE_OK)
+    sqlite3_exec(db, "ROLLBACK TO automerge", NULL, NULL, NULL);
+  int rc2 = sqlite3_exec(db, "RELEASE automerge", NULL, NULL, NULL);
+  return rc != SQLITE_OK ? rc : rc2;
+}
+
+int store_automerge_off(sqlite3 *db) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT v FROM note_fts_config WHERE k = 'automerge'",
+                         -1, &st, NULL) != SQLITE_OK)
+    return 0;
+  int off = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+  sqlite3_finalize(st);
+  return off;
+}
+
 int store_commit(store *s, buf *err) {
   int rc = exec(s, "COMMIT", err, "commit the index update");
   if (!rc) trim(s);

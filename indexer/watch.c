@@ -693,9 +693,10 @@ static int waiting(const watcher *w) {
 }
 
 /* FTS5's merge work after the answers, as the checkpoint: left to the
-** updates, it lands in the commits searches wait for (store_merge()).
-** It stops, still due, as soon as an event or a search waits, and goes
-** on after it. */
+** updates, it lands in the commits searches wait for (store_merge()),
+** so while the watcher runs the commits merge nothing at all
+** (store_automerge()).  It stops, still due, as soon as an event or a
+** search waits, and goes on after it. */
 static void merge(watcher *w) {
   int r;
   while ((r = store_merge(w->h->db, MERGE_PAGES)) > 0) {
@@ -750,6 +751,9 @@ int cns_watch_serving(cns *h, long idle_s, cns_watch_fn report,
   if (!rc) { /* checkpoint() and merge(), above */
     sqlite3_wal_hook(h->db, wal_grew, &w);
     w.merge_due = 1; /* what earlier updates left under way */
+    h->watching = 1;
+    /* locked by another writer: commits merge as before, no more */
+    (void)store_automerge(h->db, 0);
   }
   if (!rc && serve) { /* no socket is no error: searches run themselves */
     w.serve = serve;
@@ -761,6 +765,10 @@ int cns_watch_serving(cns *h, long idle_s, cns_watch_fn report,
   if (h->db) { /* SQLite's own hook again: ours points into w */
     int ac = sqlite3_wal_autocheckpoint(h->db, CHECKPOINT_PAGES);
     (void)ac; /* SQLITE_OK on an open connection, which h->db is */
+  }
+  if (h->db && h->watching) { /* the merges are the commits' again */
+    h->watching = 0;
+    (void)store_automerge(h->db, 1); /* else the next update's (index.c) */
   }
   srv_unlisten(w.lfd, h->index_path);
   if (rc && rc != CNS_EBUSY && lock >= 0)

@@ -139,6 +139,20 @@ wait $wpid 2>/dev/null
 run "$BIN" -C "$NOTES" index
 expect_match "$ERR" "^cnsearch: [0-9]+ notes:" "with no watcher, index walks again"
 
+# automerge: FTS5's 'automerge' setting in note_fts, note_tri and page_fts
+# ("-" where the index has none: FTS5's default)
+automerge() {
+  python3 - "$NOTES/.cnsearch/index.db" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+v = []
+for t in ("note_fts", "note_tri", "page_fts"):
+    r = db.execute("SELECT v FROM %s_config WHERE k = 'automerge'" % t).fetchone()
+    v.append("-" if r is None else str(r[0]))
+print(" ".join(v))
+EOF
+}
+
 # start_watcher: a watcher in the background ($wpid), once `index` defers
 # to it
 start_watcher() {
@@ -167,6 +181,14 @@ wait $wpid 2>/dev/null
 CNSEARCH_WATCH=never run "$BIN" -C "$NOTES" --no-update -l -n 0 'walledique*'
 expect_eq "$(printf '%s\n' "$OUT" | sort | tr '\n' ' ')" "walled0.md walled1.md walled2.md walled3.md walled4.md " \
   "a search after the watcher was killed finds every note it had indexed"
+# While a watcher runs it alone does FTS5's merges: 'automerge' is 0 in
+# the index's three FTS5 tables (store_automerge()).  One killed outright
+# cannot set it back; the next update made without a watcher does.
+expect_eq "$(automerge)" "0 0 0" "a killed watcher leaves FTS5's automatic merges off"
+printf '\nwalledmend\n' >>"$NOTES/walled0.md"
+CNSEARCH_WATCH=never run "$BIN" -C "$NOTES" -q index
+expect_rc 0 "an update with no watcher running"
+expect_eq "$(automerge)" "4 4 4" "turns them back on"
 
 # Between updates the watcher does FTS5's merge work itself (merge() in
 # indexer/watch.c, store_merge()): large notes, each updated through the
@@ -175,6 +197,7 @@ expect_eq "$(printf '%s\n' "$OUT" | sort | tr '\n' ' ')" "walled0.md walled1.md 
 # fresh build gives (`cnsearch check` compares them, term by term).
 "$BIN" -C "$NOTES" -q -n 1 '/walledi[q]ue/' >/dev/null # build the regex index
 start_watcher
+expect_eq "$(automerge)" "0 0 0" "a running watcher turns FTS5's automatic merges off"
 n=0
 while [ $n -lt 8 ]; do
   awk -v n=$n 'BEGIN { srand(n + 1); printf "# Big %d\n\nbigmergeword%d\n", n, n
@@ -188,6 +211,7 @@ sleep 1 # the merge work after the last update
 kill -TERM $wpid
 wait $wpid
 expect_eq "$?" 0 "the watcher ends with 0 on SIGTERM"
+expect_eq "$(automerge)" "4 4 4" "and turns FTS5's automatic merges back on"
 CNSEARCH_WATCH=never run "$BIN" -C "$NOTES" check
 expect_rc 0 "the index the watcher merged between updates checks out ($ERR)"
 CNSEARCH_WATCH=never run "$BIN" -C "$NOTES" --no-update -l -n 0 'bigmergeword*'
