@@ -36,7 +36,7 @@ static const char config_text[] =
     "# snippet = 160\n"
     "# limit = 20\n"
     "\n"
-    "# After walking a folder of 1,000 notes or more, a search leaves\n"
+    "# In a folder of 1,000 notes or more, a search leaves\n"
     "# `cnsearch watch` running in the background, so the next one need not\n"
     "# walk (auto); always, or never.  It stops after watch.idle without a\n"
     "# search (90s, 30m, 2h, 7d).\n"

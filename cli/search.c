@@ -133,6 +133,10 @@ static int search_here(const opts *o, const char *query) {
   if (!o->no_update && (rc = cli_freshen(o, h, NULL, NULL)) != 0)
     rc = cli_fail_rc(h, rc);
   if (!rc) rc = cli_search_run(o, h, query, &io);
+  /* a --no-update search walks nothing, yet the next one is answered
+  ** sooner by a watcher too: the index says how many notes there are */
+  if (o->no_update && rc != EXIT_ERROR && access(h->index_path, W_OK) == 0)
+    cli_autowatch(o, h, cns_note_count(h));
   cns_close(h);
   return rc;
 }

@@ -264,6 +264,9 @@ typedef struct cns_stats {
   long long updated;      /* when the index was last written, Unix seconds */
 } cns_stats;
 int cns_get_stats(cns *db, cns_stats *out);
+/* How many notes the index holds, from its table of folders (no walk, no
+** scan of the notes' rows); -1 when it cannot be read. */
+long cns_note_count(cns *db);
 
 /* Call fn for every tag with the number of notes carrying it, most used
 ** first.  The tag string is valid during the call only. */

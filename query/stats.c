@@ -48,6 +48,12 @@ int cns_get_stats(cns *h, cns_stats *out) {
   return rc;
 }
 
+long cns_note_count(cns *h) {
+  int rc = CNS_OK;
+  long long n = count(h, "SELECT coalesce(sum(notes), 0) FROM folder", &rc);
+  return rc ? -1 : (long)n;
+}
+
 typedef struct tagc {
   char *tag;
   long n;

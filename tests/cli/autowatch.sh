@@ -182,6 +182,28 @@ until mpid=$(sed -n 's/^pid \([0-9][0-9]*\) background$/\1/p' "$MLOCK" 2>/dev/nu
   [ -n "$mpid" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null && pass || fail "1,000 notes get a watcher by default"
 [ -z "$mpid" ] || { kill "$mpid"; wait_gone "$mpid" 5; }
+rm -f "$MLOCK"
+
+# A --no-update search walks nothing; it goes by the number of notes the
+# index holds.
+rm "$MANY/d09/last.md"
+run env CNSEARCH_WATCH=never "$BIN" -C "$MANY" index
+expect_rc 0 "999 notes again"
+run "$BIN" -C "$MANY" --no-update -l zqnothing
+expect_rc 1 "a --no-update search of an index of 999 notes"
+sleep 0.5
+run env CNSEARCH_WATCH=never "$BIN" -C "$MANY" index
+expect_no_match "$ERR" "kept fresh" "no watcher for a --no-update search of 999 notes"
+printf 'zqonethousand\n' >"$MANY/d09/last.md"
+run env CNSEARCH_WATCH=never "$BIN" -C "$MANY" index
+expect_rc 0 "1,000 notes again"
+run "$BIN" -C "$MANY" --no-update -l zqonethousand
+expect_eq "$RC:$OUT" "0:$MANY/d09/last.md" "a --no-update search of an index of 1,000 notes"
+i=0
+until mpid=$(sed -n 's/^pid \([0-9][0-9]*\) background$/\1/p' "$MLOCK" 2>/dev/null) &&
+  [ -n "$mpid" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null && pass || fail "it leaves a watcher behind"
+[ -z "$mpid" ] || { kill "$mpid"; wait_gone "$mpid" 5; }
 
 # a watcher run by hand with --idle ends by itself, exit 0
 rm -f "$LOCK"
