@@ -170,6 +170,15 @@ for i in range(999):
         f.write("tiny note %d\n" % i)
 PY
 MLOCK=$MANY/.cnsearch/index.db-watch
+# background_watcher WHAT: a watcher started in the background for $MANY
+# runs (within 5 s); it is stopped again
+background_watcher() {
+  i=0
+  until mpid=$(sed -n 's/^pid \([0-9][0-9]*\) background$/\1/p' "$MLOCK" 2>/dev/null) &&
+    [ -n "$mpid" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null && pass || fail "$1"
+  [ -z "$mpid" ] || { kill "$mpid"; wait_gone "$mpid" 5; }
+}
 run "$BIN" -C "$MANY" -l zqnothing
 expect_rc 1 "a search of 999 notes"
 run env CNSEARCH_WATCH=never "$BIN" -C "$MANY" index
@@ -177,11 +186,7 @@ expect_no_match "$ERR" "kept fresh" "no watcher for 999 notes by default"
 printf 'zqonethousand\n' >"$MANY/d09/last.md"
 run "$BIN" -C "$MANY" -l zqonethousand
 expect_eq "$RC:$OUT" "0:$MANY/d09/last.md" "a search of 1,000 notes"
-i=0
-until mpid=$(sed -n 's/^pid \([0-9][0-9]*\) background$/\1/p' "$MLOCK" 2>/dev/null) &&
-  [ -n "$mpid" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null && pass || fail "1,000 notes get a watcher by default"
-[ -z "$mpid" ] || { kill "$mpid"; wait_gone "$mpid" 5; }
+background_watcher "1,000 notes get a watcher by default"
 rm -f "$MLOCK"
 
 # A --no-update search walks nothing; it goes by the number of notes the
@@ -199,11 +204,7 @@ run env CNSEARCH_WATCH=never "$BIN" -C "$MANY" index
 expect_rc 0 "1,000 notes again"
 run "$BIN" -C "$MANY" --no-update -l zqonethousand
 expect_eq "$RC:$OUT" "0:$MANY/d09/last.md" "a --no-update search of an index of 1,000 notes"
-i=0
-until mpid=$(sed -n 's/^pid \([0-9][0-9]*\) background$/\1/p' "$MLOCK" 2>/dev/null) &&
-  [ -n "$mpid" ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ -n "$mpid" ] && kill -0 "$mpid" 2>/dev/null && pass || fail "it leaves a watcher behind"
-[ -z "$mpid" ] || { kill "$mpid"; wait_gone "$mpid" 5; }
+background_watcher "it leaves a watcher behind"
 
 # a watcher run by hand with --idle ends by itself, exit 0
 rm -f "$LOCK"
