@@ -573,8 +573,8 @@ int store_automerge(sqlite3 *db, int on) {
              table[i], on ? AUTOMERGE : 0);
     rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
   }
-  if (rc != SQLITE_OK)
-    sqlite3_exec(db, "ROLLBACK TO automerge", NULL, NULL, NULL);
+  if (rc != SQLITE_OK) /* undo what did change; RELEASE ends it either way */
+    (void)sqlite3_exec(db, "ROLLBACK TO automerge", NULL, NULL, NULL);
   int rc2 = sqlite3_exec(db, "RELEASE automerge", NULL, NULL, NULL);
   return rc != SQLITE_OK ? rc : rc2;
 }
