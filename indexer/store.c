@@ -519,17 +519,24 @@ static void trim(store *s) {
 ** 23, 26 and 29 ms.  It does not wait for another writer's lock.  1
 ** when it did some work, 0 when there was none to do, -1 when it could
 ** not (locked, an error): the next update's own merging is the fallback. */
+/* The FTS5 tables, every one of which takes the commands below. */
+static const char *const fts_table[] = {"note_fts", "note_tri", "page_fts"};
+#define N_FTS_TABLES (sizeof fts_table / sizeof *fts_table)
+
+/* FTS5's special INSERT: command cmd with argument n on table t. */
+static int fts_command(sqlite3 *db, const char *t, const char *cmd, int n) {
+  char sql[128];
+  snprintf(sql, sizeof sql, "INSERT INTO %s(%s, rank) VALUES('%s', %d)", t,
+           t, cmd, n);
+  return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
 int store_merge(sqlite3 *db, int pages) {
-  static const char *const table[] = {"note_fts", "note_tri", "page_fts"};
   int worked = 0, rc = SQLITE_OK;
   sqlite3_busy_timeout(db, 0);
-  for (size_t i = 0; i < sizeof table / sizeof *table && rc == SQLITE_OK;
-       i++) {
-    char sql[128];
-    snprintf(sql, sizeof sql, "INSERT INTO %s(%s, rank) VALUES('merge', %d)",
-             table[i], table[i], pages);
+  for (size_t i = 0; i < N_FTS_TABLES && rc == SQLITE_OK; i++) {
     sqlite3_int64 before = sqlite3_total_changes64(db);
-    rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    rc = fts_command(db, fts_table[i], "merge", pages);
     /* FTS5 counts the command itself as one change, and work as more */
     if (rc == SQLITE_OK && sqlite3_total_changes64(db) - before >= 2)
       worked = 1;
@@ -563,16 +570,9 @@ int store_merge(sqlite3 *db, int pages) {
 #define AUTOMERGE 4 /* FTS5's default */
 
 int store_automerge(sqlite3 *db, int on) {
-  static const char *const table[] = {"note_fts", "note_tri", "page_fts"};
   int rc = sqlite3_exec(db, "SAVEPOINT automerge", NULL, NULL, NULL);
-  for (size_t i = 0; i < sizeof table / sizeof *table && rc == SQLITE_OK;
-       i++) {
-    char sql[128];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO %s(%s, rank) VALUES('automerge', %d)", table[i],
-             table[i], on ? AUTOMERGE : 0);
-    rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-  }
+  for (size_t i = 0; i < N_FTS_TABLES && rc == SQLITE_OK; i++)
+    rc = fts_command(db, fts_table[i], "automerge", on ? AUTOMERGE : 0);
   if (rc != SQLITE_OK) /* undo what did change; RELEASE ends it either way */
     (void)sqlite3_exec(db, "ROLLBACK TO automerge", NULL, NULL, NULL);
   int rc2 = sqlite3_exec(db, "RELEASE automerge", NULL, NULL, NULL);

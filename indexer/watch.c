@@ -762,13 +762,13 @@ int cns_watch_serving(cns *h, long idle_s, cns_watch_fn report,
     go_resident(h);
   }
   if (!rc) rc = watch_loop(&w, report, arg);
-  if (h->db) { /* SQLite's own hook again: ours points into w */
+  if (h->db) { /* the upkeep is the commits' again */
+    /* SQLite's own hook: ours points into w */
     int ac = sqlite3_wal_autocheckpoint(h->db, CHECKPOINT_PAGES);
     (void)ac; /* SQLITE_OK on an open connection, which h->db is */
-  }
-  if (h->db && h->watching) { /* the merges are the commits' again */
+    if (h->watching) /* else the next update's (index.c) */
+      (void)store_automerge(h->db, 1);
     h->watching = 0;
-    (void)store_automerge(h->db, 1); /* else the next update's (index.c) */
   }
   srv_unlisten(w.lfd, h->index_path);
   if (rc && rc != CNS_EBUSY && lock >= 0)
