@@ -50,8 +50,18 @@ while [ $n -lt 25 ]; do
 done
 expect_eq "$missed" "" "searches right after a change see it (25 edits, adds, removals)"
 
+# The watcher is stopped while the note changes and `index` drops its
+# cookie, so it reads both in one go however slowly `index` starts (under
+# the sanitizers it once took longer than the watcher's 40 ms debounce).
+kill -STOP $wpid
 printf '\nquokkatique\n' >>"$NOTES/papers/fsdp.md"
-run "$BIN" -C "$NOTES" index
+"$BIN" -C "$NOTES" index >"$TMP/out" 2>"$TMP/err" &
+ipid=$!
+i=0
+while [ -z "$(ls "$SYNC" 2>/dev/null)" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -CONT $wpid
+wait $ipid
+RC=$? OUT=$(cat "$TMP/out") ERR=$(cat "$TMP/err")
 expect_rc 0 "index through the watcher"
 expect_match "$ERR" "which just applied 0 added, 1 changed, 0 removed" "index reports what the watcher still had to apply"
 run "$BIN" -C "$NOTES" --no-update -l quokkatique
